@@ -1,0 +1,3 @@
+from luma_mcp import main
+
+main()

@@ -1,0 +1,1 @@
+"""Everything about the Luma Agents API, and nothing about MCP."""

@@ -1,0 +1,29 @@
+"""An emulator of the Luma Agents API, for tests, demos and `--sandbox`.
+
+    emu = Emulator(EmulatorConfig(clock=fake_clock))
+    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=emu.app))   # no sockets
+    serve(EmulatorConfig(), "127.0.0.1", 8089)                                 # or over real HTTP
+
+It answers like the real API (spec sections 1-8): the documented rules (shared with the MCP
+validator through `luma_mcp.api.rules`), per-key stores, lazy clock-driven job states, rate limits,
+the Files API, and real synthetic media behind presigned URLs. Test handles: `emu.requests`,
+`emu.generation_posts()`, `emu.faults` (see `faults`), `emu.advance()`, `emu.reset()`; prompt
+directives (`__fail:<code>`, `__moderate`, `__slow:<s>`, see `plan`) and URL hooks (see `checks`).
+"""
+
+from __future__ import annotations
+
+from .app import Emulator
+from .config import EmulatorConfig
+from .faults import Fault, Faults
+from .middleware import RecordedRequest
+
+__all__ = ["Emulator", "EmulatorConfig", "Fault", "Faults", "RecordedRequest", "serve"]
+
+
+def serve(config: EmulatorConfig | None = None, host: str = "127.0.0.1", port: int = 8089, *,
+          log_level: str = "warning") -> None:
+    """Run the emulator over HTTP with uvicorn until interrupted (blocking)."""
+    import uvicorn
+
+    uvicorn.run(Emulator(config).app, host=host, port=port, log_level=log_level)

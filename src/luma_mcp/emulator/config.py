@@ -1,0 +1,50 @@
+"""The emulator's knobs. Every field has a default, so `EmulatorConfig()` is a working sandbox."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+KEY_PREFIX = "luma-api-"
+API_VERSION = "2026-04-01"
+
+# Seconds a job spends `processing` when neither the config nor a `__slow:` directive says otherwise.
+DEFAULT_PROCESSING_SECONDS: dict[str, float] = {
+    "image": 4.0,
+    "image_edit": 4.0,
+    "layering": 4.0,
+    "video": 20.0,
+    "video_edit": 25.0,
+    "video_reframe": 25.0,
+}
+
+
+@dataclass
+class EmulatorConfig:
+    """How the emulated API behaves.
+
+    Timing is lazy: a job's state is computed from `clock` whenever it is read, so an injected fake
+    clock moves jobs along without any background task or real sleep.
+    """
+
+    queued_seconds: float = 1.0
+    processing_seconds: float | None = None  # None: per type, see DEFAULT_PROCESSING_SECONDS
+    url_ttl_seconds: float = 3600
+    rpm_limit: int = 30
+    concurrency_limit: int = 10
+    clock: Callable[[], float] = time.time
+    accepted_keys: frozenset[str] | None = None  # None: any well-formed `luma-api-*` key
+    revoked_keys: frozenset[str] = frozenset()
+    expired_keys: frozenset[str] = frozenset()
+    suspended_keys: frozenset[str] = frozenset()  # 403 `API client is suspended`
+    insufficient_balance_keys: frozenset[str] = frozenset()  # 402 on POST /v1/generations
+    hdr_access: bool = True
+    layering_access: bool = True
+    signing_secret: bytes = field(default_factory=lambda: secrets.token_bytes(32))
+
+    def processing_for(self, gen_type: str) -> float:
+        if self.processing_seconds is not None:
+            return self.processing_seconds
+        return DEFAULT_PROCESSING_SECONDS.get(gen_type, 4.0)

@@ -1,0 +1,208 @@
+"""The local record of every submitted generation (SQLite under the per-user data dir).
+
+The API has no list call, and ids are what a paid result hangs on, so a row is written *before* the
+create request leaves (state `submitting`) and completed when the answer arrives. A server killed in
+between, or a create whose outcome is unknown, still leaves a row that says so. All SQLite work runs
+in worker threads: the event loop never waits on the disk.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import anyio.to_thread
+
+T = TypeVar("T")
+
+# Ordered migrations: index + 1 is the schema version stored in PRAGMA user_version.
+_MIGRATIONS: Sequence[str] = (
+    """
+    CREATE TABLE generations (
+        id TEXT PRIMARY KEY,
+        type TEXT NOT NULL,
+        model TEXT NOT NULL,
+        prompt TEXT NOT NULL,
+        request_json TEXT NOT NULL,
+        estimated_cost_usd REAL,
+        state TEXT NOT NULL,
+        failure_code TEXT,
+        failure_reason TEXT,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        paths_json TEXT NOT NULL DEFAULT '{}'
+    );
+    CREATE INDEX generations_by_time ON generations (created_at DESC);
+    """,
+)
+
+# States of our own, beside the API's four: the request is on its way, or its fate is unknown.
+SUBMITTING = "submitting"
+UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class Record:
+    id: str
+    type: str
+    model: str
+    prompt: str
+    request: dict[str, Any]
+    estimated_cost_usd: float | None
+    state: str
+    failure_code: str | None
+    failure_reason: str | None
+    created_at: str
+    updated_at: str
+    paths: dict[int, str] = field(default_factory=dict)
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class History:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    async def open(self) -> None:
+        await anyio.to_thread.run_sync(lambda: self.path.parent.mkdir(parents=True, exist_ok=True))
+        await self._run(self._migrate)
+
+    async def _run(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        return await anyio.to_thread.run_sync(self._with_connection, work)
+
+    def _with_connection(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        connection = sqlite3.connect(self.path, timeout=10)
+        try:
+            connection.row_factory = sqlite3.Row
+            with connection:
+                return work(connection)
+        finally:
+            connection.close()
+
+    def _migrate(self, db: sqlite3.Connection) -> None:
+        db.execute("PRAGMA journal_mode=WAL")
+        version = db.execute("PRAGMA user_version").fetchone()[0]
+        for number, script in enumerate(_MIGRATIONS[version:], start=version + 1):
+            db.executescript(script)
+            db.execute(f"PRAGMA user_version = {number}")
+
+    async def begin_submission(self, request: dict[str, Any], estimated_cost_usd: float | None) -> str:
+        """Record a create about to be sent; returns the provisional id to settle it with."""
+        local_id = f"pending-{uuid.uuid4()}"
+        row = (
+            local_id,
+            request.get("type") or "image",
+            request.get("model") or "uni-1",
+            request.get("prompt") or "",
+            json.dumps(request),
+            estimated_cost_usd,
+            SUBMITTING,
+            _now(),
+            _now(),
+        )
+        await self._run(
+            lambda db: db.execute(
+                "INSERT INTO generations (id, type, model, prompt, request_json, estimated_cost_usd, state,"
+                " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                row,
+            )
+        )
+        return local_id
+
+    async def confirm_submission(self, local_id: str, generation_id: str, state: str, created_at: str) -> None:
+        await self._run(
+            lambda db: db.execute(
+                "UPDATE generations SET id = ?, state = ?, created_at = ?, updated_at = ? WHERE id = ?",
+                (generation_id, state, created_at, _now(), local_id),
+            )
+        )
+
+    async def forget_submission(self, local_id: str) -> None:
+        """The API refused the create outright: nothing was bought, nothing to keep."""
+        await self._run(lambda db: db.execute("DELETE FROM generations WHERE id = ?", (local_id,)))
+
+    async def mark_unknown(self, local_id: str, reason: str) -> None:
+        await self._run(
+            lambda db: db.execute(
+                "UPDATE generations SET state = ?, failure_reason = ?, updated_at = ? WHERE id = ?",
+                (UNKNOWN, reason, _now(), local_id),
+            )
+        )
+
+    async def update_state(
+        self, generation_id: str, state: str, failure_code: str | None, failure_reason: str | None
+    ) -> None:
+        await self._run(
+            lambda db: db.execute(
+                "UPDATE generations SET state = ?, failure_code = ?, failure_reason = ?, updated_at = ? WHERE id = ?",
+                (state, failure_code, failure_reason, _now(), generation_id),
+            )
+        )
+
+    async def set_path(self, generation_id: str, index: int, path: Path) -> None:
+        def work(db: sqlite3.Connection) -> None:
+            row = db.execute("SELECT paths_json FROM generations WHERE id = ?", (generation_id,)).fetchone()
+            if row is None:
+                return
+            paths = json.loads(row["paths_json"])
+            paths[str(index)] = str(path)
+            db.execute(
+                "UPDATE generations SET paths_json = ?, updated_at = ? WHERE id = ?",
+                (json.dumps(paths), _now(), generation_id),
+            )
+
+        await self._run(work)
+
+    async def get(self, generation_id: str) -> Record | None:
+        row = await self._run(
+            lambda db: db.execute("SELECT * FROM generations WHERE id = ?", (generation_id,)).fetchone()
+        )
+        return None if row is None else _record(row)
+
+    async def list(self, limit: int, gen_type: str | None = None, state: str | None = None) -> list[Record]:
+        clauses, params = _filters(gen_type, state)
+        query = f"SELECT * FROM generations {clauses} ORDER BY created_at DESC, rowid DESC LIMIT ?"
+        rows = await self._run(lambda db: db.execute(query, (*params, limit)).fetchall())
+        return [_record(row) for row in rows]
+
+    async def import_generation(self, generation_id: str, gen_type: str, model: str, created_at: str) -> None:
+        """Remember a generation first met through get_generation (made elsewhere with the same key)."""
+        await self._run(
+            lambda db: db.execute(
+                "INSERT OR IGNORE INTO generations (id, type, model, prompt, request_json, state, created_at,"
+                " updated_at) VALUES (?, ?, ?, '', '{}', 'queued', ?, ?)",
+                (generation_id, gen_type, model, created_at, _now()),
+            )
+        )
+
+
+def _filters(gen_type: str | None, state: str | None) -> tuple[str, tuple[str, ...]]:
+    conditions = [(column, value) for column, value in (("type", gen_type), ("state", state)) if value]
+    if not conditions:
+        return "", ()
+    return "WHERE " + " AND ".join(f"{column} = ?" for column, _ in conditions), tuple(v for _, v in conditions)
+
+
+def _record(row: sqlite3.Row) -> Record:
+    return Record(
+        id=row["id"],
+        type=row["type"],
+        model=row["model"],
+        prompt=row["prompt"],
+        request=json.loads(row["request_json"]),
+        estimated_cost_usd=row["estimated_cost_usd"],
+        state=row["state"],
+        failure_code=row["failure_code"],
+        failure_reason=row["failure_reason"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        paths={int(k): v for k, v in json.loads(row["paths_json"]).items()},
+    )

@@ -1,0 +1,1 @@
+"""Media in and out: references to wire form, streamed saves, previews."""

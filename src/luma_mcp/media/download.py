@@ -1,0 +1,75 @@
+"""Streamed, atomic saves of finished outputs.
+
+Bytes go to a hidden `.part` file beside the destination and are renamed only when whole, so a file
+with a final name is always complete, whatever happened to the process while it was written.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import unicodedata
+import uuid
+from pathlib import Path
+
+import anyio
+import anyio.to_thread
+import httpx
+
+CHUNK_BYTES = 1 << 20
+_EXTENSIONS = {"video": ".mp4", "image": ".png", "exr": ".exr"}
+_CONTENT_EXTENSIONS = {"video/mp4": ".mp4", "image/png": ".png", "image/jpeg": ".jpg", "image/webp": ".webp"}
+
+
+class UrlExpired(Exception):
+    """The presigned URL is past its hour (HTTP 403): fetch the generation again for a fresh one."""
+
+
+class DownloadFailed(Exception):
+    pass
+
+
+def output_filename(generation_id: str, created_at: str, prompt: str, index: int, output_type: str, url: str) -> str:
+    """`2026-11-21_misty-greenhouse-dolly_d290f1ee.mp4`: sortable, readable, unique per output."""
+    suffix = Path(httpx.URL(url).path).suffix.lower() or _EXTENSIONS.get(output_type, ".bin")
+    if suffix == ".jpeg":
+        suffix = ".jpg"
+    date = created_at[:10] if re.fullmatch(r"\d{4}-\d\d-\d\d", created_at[:10]) else "undated"
+    counter = f"-{index + 1}" if index else ""
+    return f"{date}_{slug(prompt)}_{generation_id[:8]}{counter}{suffix}"
+
+
+_FILLER = frozenset({"a", "an", "the", "of", "and", "in", "on", "at", "to", "with", "into", "as"})
+
+
+def slug(text: str, limit: int = 40) -> str:
+    """The prompt's telling words, whole, within `limit` characters."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
+    words = [word for word in re.split(r"[^a-z0-9]+", ascii_text) if word and word not in _FILLER]
+    kept: list[str] = []
+    for word in words:
+        if len("-".join([*kept, word])) > limit:
+            break
+        kept.append(word)
+    return "-".join(kept) or (words[0][:limit] if words else "untitled")
+
+
+async def save_url(http: httpx.AsyncClient, url: str, destination: Path) -> Path:
+    """Stream `url` to `destination`; never holds the whole file in memory."""
+    partial = destination.with_name(f".{destination.name}.{uuid.uuid4().hex[:8]}.part")
+    await anyio.to_thread.run_sync(lambda: destination.parent.mkdir(parents=True, exist_ok=True))
+    try:
+        async with http.stream("GET", url) as response:
+            if response.status_code == 403:
+                raise UrlExpired(url)
+            if response.status_code != 200:
+                raise DownloadFailed(f"download answered HTTP {response.status_code}")
+            async with await anyio.open_file(partial, "wb") as sink:
+                async for chunk in response.aiter_bytes(CHUNK_BYTES):
+                    await sink.write(chunk)
+        await anyio.to_thread.run_sync(os.replace, partial, destination)
+    except httpx.HTTPError as exc:
+        raise DownloadFailed(f"download failed ({type(exc).__name__})") from exc
+    finally:
+        await anyio.to_thread.run_sync(lambda: partial.unlink(missing_ok=True))
+    return destination

@@ -1,0 +1,117 @@
+"""Settings from the environment (and the command line, which may override it).
+
+Nothing here runs at import: `Settings.from_env()` is called by the CLI, and tests build `Settings`
+directly, so no test ever needs to set environment variables before importing the server.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from pydantic import SecretStr
+
+DEFAULT_BASE_URL = "https://agents.lumalabs.ai/v1"
+SANDBOX_BASE_URL = "http://sandbox.luma-mcp.invalid/v1"
+SANDBOX_API_KEY = "luma-api-sandbox"
+DEFAULT_WAIT_SECONDS = 45.0
+MAX_WAIT_SECONDS = 600.0
+APP_NAME = "luma-mcp"
+
+
+class SettingsError(ValueError):
+    """A configuration value that cannot be used; the message names the variable and the fix."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    api_key: SecretStr | None = None
+    base_url: str = DEFAULT_BASE_URL
+    sandbox: bool = False
+    output_dir: Path = field(default_factory=lambda: _default_output_dir())
+    data_dir: Path = field(default_factory=lambda: _default_data_dir())
+    input_dirs: tuple[Path, ...] = ()
+    wait_seconds: float = DEFAULT_WAIT_SECONDS
+    max_cost_usd: float | None = None
+    budget_usd: float | None = None
+    # How fast the built-in emulator finishes jobs in --sandbox mode: real jobs take minutes, a demo
+    # should take seconds but still show progress.
+    sandbox_job_seconds: float = 8.0
+    # Test knob: the shortest pause between polls. Real use keeps the API-friendly default.
+    min_poll_interval: float = 1.0
+    progress_interval: float = 4.0
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
+        env = os.environ if env is None else env
+        key = env.get("LUMA_AGENTS_API_KEY") or env.get("LUMA_API_KEY")
+        settings = cls(
+            api_key=SecretStr(key.strip()) if key and key.strip() else None,
+            base_url=env.get("LUMA_BASE_URL") or DEFAULT_BASE_URL,
+            sandbox=_flag(env, "LUMA_MCP_SANDBOX"),
+            output_dir=_path(env, "LUMA_MCP_OUTPUT_DIR") or _default_output_dir(),
+            data_dir=_path(env, "LUMA_MCP_DATA_DIR") or _default_data_dir(),
+            input_dirs=tuple(Path(p).expanduser() for p in env.get("LUMA_MCP_INPUT_DIRS", "").split(os.pathsep) if p),
+            wait_seconds=_number(env, "LUMA_MCP_WAIT_SECONDS", DEFAULT_WAIT_SECONDS, 0, MAX_WAIT_SECONDS),
+            max_cost_usd=_optional_number(env, "LUMA_MCP_MAX_COST_USD"),
+            budget_usd=_optional_number(env, "LUMA_MCP_BUDGET_USD"),
+            sandbox_job_seconds=_number(env, "LUMA_MCP_SANDBOX_JOB_SECONDS", 8.0, 0, 3600),
+        )
+        return replace(settings, **overrides)  # type: ignore[arg-type]
+
+    @property
+    def history_path(self) -> Path:
+        # Sandbox ids mean nothing to the real API: keep them out of the real history.
+        return self.data_dir / ("sandbox-history.sqlite3" if self.sandbox else "history.sqlite3")
+
+    @property
+    def effective_base_url(self) -> str:
+        return SANDBOX_BASE_URL if self.sandbox else self.base_url
+
+    def effective_api_key(self) -> str | None:
+        if self.sandbox:
+            return SANDBOX_API_KEY
+        return self.api_key.get_secret_value() if self.api_key else None
+
+
+def _default_output_dir() -> Path:
+    from platformdirs import user_videos_path
+
+    return user_videos_path() / APP_NAME
+
+
+def _default_data_dir() -> Path:
+    from platformdirs import user_data_path
+
+    return user_data_path(APP_NAME)
+
+
+def _flag(env: Mapping[str, str], name: str) -> bool:
+    return env.get(name, "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def _path(env: Mapping[str, str], name: str) -> Path | None:
+    value = env.get(name, "").strip()
+    return Path(value).expanduser() if value else None
+
+
+def _optional_number(env: Mapping[str, str], name: str) -> float | None:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return None
+    return _number(env, name, 0.0, 0, float("inf"))
+
+
+def _number(env: Mapping[str, str], name: str, default: float, low: float, high: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(f"{name}={raw!r} is not a number; set it to a value from {low:g} to {high:g}") from None
+    if not low <= value <= high:
+        raise SettingsError(f"{name}={raw!r} is out of range; set it to a value from {low:g} to {high:g}")
+    return value

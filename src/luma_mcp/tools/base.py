@@ -1,0 +1,132 @@
+"""How our tools plug into MCPServer: typed argument models in, friendly errors out.
+
+MCPServer builds a tool's schema from its function signature and answers bad arguments with pydantic's
+raw report. Our tools take one Pydantic model instead (so each tool family owns its argument model and
+its cross-field validators), and a bad call gets a short message that names the field and the fix.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from typing import Any
+
+from mcp.server.mcpserver import Context
+from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
+from mcp.server.mcpserver.tools import Tool
+from mcp.server.mcpserver.utilities.func_metadata import ArgModelBase, FuncMetadata
+from mcp.shared.exceptions import MCPError
+from mcp_types import CallToolResult, ToolAnnotations
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic_core import ErrorDetails
+
+from ..api.rules import Violation
+
+logger = logging.getLogger(__name__)
+
+Handler = Callable[[Any, Context[Any, Any]], Awaitable[CallToolResult]]
+
+
+class ToolArgs(ArgModelBase):
+    """Base of every tool's argument model: unknown arguments are refused, not silently dropped."""
+
+    model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
+
+
+class LumaTool(Tool):
+    args_model: type[ToolArgs] = Field(exclude=True)
+
+    async def run(self, arguments: dict[str, Any], context: Context[Any, Any], convert_result: bool = False) -> Any:
+        try:
+            args = self.args_model.model_validate(_pre_parse(arguments, self.args_model))
+        except ValidationError as exc:
+            raise ToolError(describe_validation_error(self.name, exc)) from None
+        try:
+            result = await self.fn(args, context)
+        except (ToolError, MCPError):
+            raise
+        except Exception as exc:
+            # The model sees only the tool name; the traceback goes to the server's log.
+            raise UnexpectedToolError(f"Error executing tool {self.name}") from exc
+        return self.fn_metadata.convert_result(result) if convert_result else result
+
+
+def make_tool(
+    handler: Handler,
+    *,
+    name: str,
+    title: str,
+    description: str,
+    args_model: type[ToolArgs],
+    output_model: type[BaseModel],
+    annotations: ToolAnnotations,
+    defaults: Mapping[str, Any] | None = None,
+) -> LumaTool:
+    schema = args_model.model_json_schema(by_alias=True)
+    for field_name, value in (defaults or {}).items():
+        schema["properties"][field_name]["default"] = value
+    return LumaTool(
+        fn=handler,
+        name=name,
+        title=title,
+        description=description,
+        parameters=schema,
+        fn_metadata=FuncMetadata(arg_model=args_model, output_model=output_model),
+        is_async=True,
+        context_kwarg=None,
+        annotations=annotations,
+        args_model=args_model,
+    )
+
+
+def _pre_parse(arguments: dict[str, Any], model: type[BaseModel]) -> dict[str, Any]:
+    """Some clients send nested objects as JSON text; accept that where a string was not expected."""
+    parsed = dict(arguments)
+    for key, value in arguments.items():
+        model_field = model.model_fields.get(key)
+        if model_field is None or model_field.annotation is str or not isinstance(value, str):
+            continue
+        try:
+            decoded = json.loads(value)
+        except (ValueError, RecursionError):
+            continue
+        if isinstance(decoded, dict | list):
+            parsed[key] = decoded
+    return parsed
+
+
+def describe_validation_error(tool: str, exc: ValidationError) -> str:
+    lines = [f"{tool}: invalid arguments; nothing was sent and nothing was charged."]
+    lines.extend(f"- {_location(error['loc'])}: {_message(error)}" for error in exc.errors(include_url=False))
+    return "\n".join(lines)
+
+
+def _location(loc: Iterable[int | str]) -> str:
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text or "arguments"
+
+
+def _message(error: ErrorDetails) -> str:
+    kind, message = error["type"], error["msg"]
+    if kind == "extra_forbidden":
+        return "unknown argument; remove it (see the tool's input schema for the valid names)"
+    if kind == "missing":
+        return "required; add it"
+    message = message.removeprefix("Value error, ")
+    value = error.get("input")
+    if kind != "value_error" and isinstance(value, str | int | float | bool) and value is not None:
+        shown = repr(value) if len(repr(value)) <= 60 else repr(value)[:57] + "...'"
+        return f"{message} (got {shown})"
+    return message
+
+
+def describe_violations(tool: str, violations: Iterable[Violation], rename: Callable[[str], str]) -> str:
+    lines = [f"{tool}: the request breaks the API's rules; nothing was sent and nothing was charged."]
+    lines.extend(
+        f"- {rename(violation.field)}: {violation.detail} [rule {violation.rule}]. Fix: {violation.fix}"
+        for violation in violations
+    )
+    return "\n".join(lines)

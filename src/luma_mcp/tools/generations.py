@@ -1,0 +1,141 @@
+"""Generation lookups: get_generation (poll, wait, save) and list_generations (the local history)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any, Literal
+
+from mcp.server.mcpserver import Context
+from mcp.server.mcpserver.exceptions import ToolError
+from mcp_types import CallToolResult, TextContent, ToolAnnotations
+from pydantic import AfterValidator, BaseModel, Field
+
+from ..api import errors
+from ..api.rules import GenerationType
+from ..history import SUBMITTING, UNKNOWN, Record
+from .base import LumaTool, ToolArgs, make_tool
+from .common import WaitSeconds
+from .jobs import follow, runtime_of
+from .results import GenerationResult
+
+
+def _uuid(value: str) -> str:
+    try:
+        return str(uuid.UUID(value.strip()))
+    except ValueError:
+        raise ValueError(
+            "must be a generation id (a UUID like 'd290f1ee-6c54-4b01-90e6-d701748f0851'); list_generations shows yours"
+        ) from None
+
+
+GenerationId = Annotated[str, AfterValidator(_uuid), Field(description="The id a generation tool returned.")]
+HistoryState = Literal["queued", "processing", "completed", "failed", "submitting", "unknown"]
+
+
+class GetGenerationArgs(ToolArgs):
+    generation_id: GenerationId
+    wait_seconds: WaitSeconds = 0
+    download: bool = Field(True, description="Save finished outputs to the output folder (once).")
+
+
+class ListGenerationsArgs(ToolArgs):
+    limit: Annotated[int, Field(ge=1, le=100, description="How many, newest first.")] = 20
+    type: GenerationType | None = Field(None, description="Only this generation type.")
+    state: HistoryState | None = Field(None, description="Only this state.")
+
+
+class HistoryEntry(BaseModel):
+    id: str
+    type: str
+    model: str
+    state: str = Field(description="Last known state; 'unknown' = the create's outcome is uncertain.")
+    prompt: str
+    created_at: str
+    estimated_cost_usd: float | None
+    failure_code: str | None
+    paths: list[str]
+
+
+class GenerationList(BaseModel):
+    generations: list[HistoryEntry]
+    next_step: str
+
+
+async def get_generation(args: GetGenerationArgs, ctx: Context[Any, Any]) -> CallToolResult:
+    runtime = runtime_of(ctx)
+    api = runtime.require_api()
+    try:
+        generation = await api.get(args.generation_id)
+    except errors.NotFound:
+        raise ToolError(
+            f"generation_id: no generation '{args.generation_id}' for this API key (another key's ids look "
+            "missing too). list_generations shows the ids this server submitted."
+        ) from None
+    except errors.LumaApiError as exc:
+        raise ToolError(f"get_generation: {exc} Try again in a few seconds; nothing is lost.") from None
+    if await runtime.history.get(generation.id) is None:
+        await runtime.history.import_generation(generation.id, generation.type, generation.model, generation.created_at)
+    return await follow(ctx, generation, wait_seconds=args.wait_seconds, download=args.download)
+
+
+async def list_generations(args: ListGenerationsArgs, ctx: Context[Any, Any]) -> CallToolResult:
+    records = await runtime_of(ctx).history.list(args.limit, args.type, args.state)
+    entries = [_entry(record) for record in records]
+    unsettled = [e.id for e in entries if e.state in (UNKNOWN, SUBMITTING)]
+    next_step = (
+        "Use get_generation with an id to refresh its state or save its files."
+        if not unsettled
+        else f"{len(unsettled)} submission(s) have an uncertain outcome; check your Luma dashboard before resubmitting."
+    )
+    result = GenerationList(generations=entries, next_step=next_step)
+    lines = [f"{len(entries)} generation(s), newest first:"] + [
+        f"- {e.id} · {e.type} · {e.state} · {e.created_at} · {e.prompt[:60]!r}"
+        + (f" · {e.paths[0]}" if e.paths else "")
+        for e in entries
+    ]
+    return CallToolResult(
+        content=[TextContent(type="text", text="\n".join(lines))], structured_content=result.model_dump(mode="json")
+    )
+
+
+def _entry(record: Record) -> HistoryEntry:
+    return HistoryEntry(
+        id=record.id,
+        type=record.type,
+        model=record.model,
+        state=record.state,
+        prompt=record.prompt,
+        created_at=record.created_at,
+        estimated_cost_usd=record.estimated_cost_usd,
+        failure_code=record.failure_code,
+        paths=[record.paths[i] for i in sorted(record.paths)],
+    )
+
+
+READ_ANNOTATIONS = ToolAnnotations(read_only_hint=True, idempotent_hint=True, open_world_hint=True)
+
+
+def generation_tools() -> list[LumaTool]:
+    return [
+        make_tool(
+            get_generation,
+            name="get_generation",
+            title="Check a generation",
+            description=(
+                "Fetch a generation's state by id; optionally wait up to wait_seconds for it to finish "
+                "(with progress). When completed, saves its files (once) and returns their paths. Free."
+            ),
+            args_model=GetGenerationArgs,
+            output_model=GenerationResult,
+            annotations=READ_ANNOTATIONS,
+        ),
+        make_tool(
+            list_generations,
+            name="list_generations",
+            title="List past generations",
+            description="Generations this server submitted, newest first, from the local history. Free.",
+            args_model=ListGenerationsArgs,
+            output_model=GenerationList,
+            annotations=ToolAnnotations(read_only_hint=True, idempotent_hint=True, open_world_hint=False),
+        ),
+    ]

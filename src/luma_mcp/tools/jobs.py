@@ -1,0 +1,219 @@
+"""The life of a generation, shared by every generation tool: check, price, record, submit, wait, save."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import anyio
+import anyio.to_thread
+from mcp.server.mcpserver import Context
+from mcp.server.mcpserver.exceptions import ToolError
+from mcp_types import CallToolResult
+
+from ..api import errors
+from ..api.client import Generation
+from ..api.pricing import estimate_cost
+from ..api.requests import elide_inline_data
+from ..api.rules import check_generation
+from ..media.download import DownloadFailed, UrlExpired, output_filename, save_url
+from ..runtime import Runtime
+from ..waiting import WaitPolicy, expected_seconds, progress_fraction, wait_for
+from .base import describe_violations
+from .results import GenerationResult, Output, next_step_for, output_uri, to_call_result
+
+logger = logging.getLogger(__name__)
+
+
+def runtime_of(ctx: Context[Any, Any]) -> Runtime:
+    runtime = ctx.request_context.lifespan_context
+    assert isinstance(runtime, Runtime), "the server's lifespan always provides a Runtime"
+    return runtime
+
+
+def wait_budget(runtime: Runtime, wait_seconds: float | None) -> float:
+    return runtime.settings.wait_seconds if wait_seconds is None else wait_seconds
+
+
+def validate(tool: str, body: dict[str, Any], rename: Callable[[str], str]) -> None:
+    violations = check_generation(body, strict=True)
+    if violations:
+        raise ToolError(describe_violations(tool, violations, rename))
+
+
+async def submit(
+    ctx: Context[Any, Any],
+    tool: str,
+    body: dict[str, Any],
+    *,
+    wait_seconds: float | None,
+    dry_run: bool,
+    rename: Callable[[str], str],
+) -> CallToolResult:
+    """Validate `body`, then either describe it (dry run) or buy it and follow it to the end."""
+    runtime = runtime_of(ctx)
+    validate(tool, body, rename)
+    cost = estimate_cost(body)
+    if dry_run:
+        return _dry_run_result(body, cost)
+    api = runtime.require_api()
+    _check_caps(runtime, cost)
+    record_id = await runtime.history.begin_submission(elide_inline_data(body), cost)
+    try:
+        generation = await api.create(body)
+    except errors.OutcomeUnknown as exc:
+        await runtime.history.mark_unknown(record_id, str(exc))
+        raise ToolError(
+            f"{exc} It is recorded in the history as '{record_id}' (state unknown). Do not resubmit yet: "
+            "wait a minute, then check list_generations and your Luma dashboard before trying again."
+        ) from None
+    except errors.LumaApiError as exc:
+        await runtime.history.forget_submission(record_id)
+        raise ToolError(_refusal_message(tool, exc)) from None
+    await runtime.history.confirm_submission(record_id, generation.id, generation.state, generation.created_at)
+    runtime.spent_usd += cost or 0.0
+    return await follow(ctx, generation, wait_seconds=wait_seconds, download=True, body=body, cost=cost)
+
+
+def _check_caps(runtime: Runtime, cost: float | None) -> None:
+    settings = runtime.settings
+    price = "an unpublished price" if cost is None else f"an estimated ${cost:.2f}"
+    if settings.max_cost_usd is not None and (cost is None or cost > settings.max_cost_usd):
+        raise ToolError(
+            f"Not submitted: this request costs {price}, above LUMA_MCP_MAX_COST_USD=${settings.max_cost_usd:.2f}. "
+            "Lower the resolution or duration, or raise the cap."
+        )
+    if settings.budget_usd is not None and runtime.spent_usd + (cost or 0.0) > settings.budget_usd:
+        raise ToolError(
+            f"Not submitted: {price} would bring this session's spend to ${runtime.spent_usd + (cost or 0):.2f}, "
+            f"past LUMA_MCP_BUDGET_USD=${settings.budget_usd:.2f}."
+        )
+
+
+def _refusal_message(tool: str, exc: errors.LumaApiError) -> str:
+    tail = "Nothing was charged."
+    if isinstance(exc, errors.RateLimited):
+        wait = f" in {exc.retry_after:.0f} s" if exc.retry_after else " shortly"
+        return f"{tool}: {exc} Try again{wait}. {tail}"
+    if isinstance(exc, errors.InvalidRequest):
+        return f"{tool}: the API rejected the request: {exc.detail}. Fix that argument and call again. {tail}"
+    return f"{tool}: {exc} {tail}"
+
+
+def _dry_run_result(body: dict[str, Any], cost: float | None) -> CallToolResult:
+    result = GenerationResult(
+        id=None,
+        type=body["type"],
+        model=body["model"],
+        state=None,
+        prompt=body.get("prompt", ""),
+        estimated_cost_usd=cost,
+        next_step="",
+        dry_run=True,
+        request=elide_inline_data(body),
+    )
+    result.next_step = next_step_for(result)
+    return to_call_result(result)
+
+
+async def follow(
+    ctx: Context[Any, Any],
+    generation: Generation,
+    *,
+    wait_seconds: float | None,
+    download: bool,
+    body: dict[str, Any] | None = None,
+    cost: float | None = None,
+) -> CallToolResult:
+    """Wait (within budget) for `generation`, record what we learn, save outputs when done."""
+    runtime = runtime_of(ctx)
+    record = await runtime.history.get(generation.id)
+    body = body or (record.request if record else {}) or {"type": generation.type}
+    policy = _policy(runtime, body, wait_budget(runtime, wait_seconds))
+    start = _clock()
+
+    async def report(elapsed: float, state: str) -> None:
+        message = f"{state} · {elapsed:.0f} s elapsed (typically ~{policy.expected_seconds:.0f} s)"
+        await ctx.report_progress(round(100 * progress_fraction(elapsed, policy.expected_seconds), 1), 100, message)
+
+    generation = await wait_for(runtime.require_api(), generation, policy, report)
+    await runtime.history.update_state(
+        generation.id, generation.state, generation.failure_code, generation.failure_reason
+    )
+    outputs = await _outputs(runtime, generation, record.paths if record else {}, download, body)
+    if generation.state == "completed":
+        await ctx.report_progress(100, 100, f"completed · {_clock() - start:.0f} s")
+    result = GenerationResult(
+        id=generation.id,
+        type=generation.type,
+        model=generation.model,
+        state=generation.state,
+        created_at=generation.created_at,
+        prompt=(record.prompt if record else "") or body.get("prompt", ""),
+        outputs=outputs,
+        failure_code=generation.failure_code,
+        failure_reason=generation.failure_reason,
+        estimated_cost_usd=cost if cost is not None else (record.estimated_cost_usd if record else None),
+        next_step="",
+    )
+    result.next_step = next_step_for(result, _clock() - start)
+    return to_call_result(result)
+
+
+def _clock() -> float:
+    return anyio.current_time()
+
+
+def _policy(runtime: Runtime, body: dict[str, Any], budget: float) -> WaitPolicy:
+    settings = runtime.settings
+    expected = settings.sandbox_job_seconds + 1 if settings.sandbox else expected_seconds(body)
+    return WaitPolicy(
+        budget_seconds=budget,
+        expected_seconds=expected,
+        min_poll_interval=settings.min_poll_interval,
+        progress_interval=settings.progress_interval,
+    )
+
+
+async def _outputs(
+    runtime: Runtime, generation: Generation, saved: dict[int, str], download: bool, body: dict[str, Any]
+) -> list[Output]:
+    outputs: list[Output] = []
+    for index, output in enumerate(generation.output or []):
+        path = saved.get(index)
+        if path is not None and not await anyio.to_thread.run_sync(Path(path).is_file):
+            path = None  # the user moved or deleted it: fetch it again
+        if path is None and download and generation.state == "completed":
+            path = await _save(runtime, generation, index, body.get("prompt") or "")
+        outputs.append(
+            Output(
+                type=output.type,
+                url=output.url,
+                path=path,
+                resource_uri=output_uri(generation.id, index) if path else None,
+            )
+        )
+    return outputs
+
+
+async def _save(runtime: Runtime, generation: Generation, index: int, prompt: str) -> str | None:
+    output = (generation.output or [])[index]
+    name = output_filename(generation.id, generation.created_at, prompt, index, output.type, output.url)
+    destination = runtime.settings.output_dir / name
+    url = output.url
+    for attempt in range(2):
+        try:
+            await save_url(runtime.http, url, destination)
+            break
+        except UrlExpired:
+            if attempt:
+                return None
+            fresh = await runtime.require_api().get(generation.id)  # each GET mints a fresh URL
+            url = (fresh.output or [])[index].url
+        except DownloadFailed as exc:
+            logger.warning("Saving output %d of %s failed: %s", index, generation.id, exc)
+            return None
+    await runtime.history.set_path(generation.id, index, destination)
+    return str(destination)

@@ -1,0 +1,116 @@
+"""The result every generation tool returns: one declared model, plus content for people and models."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from mcp_types import CallToolResult, ContentBlock, ResourceLink, TextContent
+from pydantic import BaseModel, Field
+
+from ..api.rules import RETRYABLE_FAILURES
+
+_MIME = {".mp4": "video/mp4", ".png": "image/png", ".jpg": "image/jpeg", ".webp": "image/webp", ".exr": "image/x-exr"}
+
+
+class Output(BaseModel):
+    type: str = Field(description="image, video or exr")
+    url: str | None = Field(None, description="Presigned download URL; expires after an hour.")
+    path: str | None = Field(None, description="Where the file was saved on this machine.")
+    resource_uri: str | None = Field(None, description="MCP resource serving the saved file.")
+
+
+class GenerationResult(BaseModel):
+    id: str | None = Field(description="The generation id (None for a dry run).")
+    type: str
+    model: str
+    state: Literal["queued", "processing", "completed", "failed"] | None = Field(
+        description="None for a dry run, which submits nothing."
+    )
+    created_at: str | None = None
+    prompt: str
+    outputs: list[Output] = Field(default_factory=list)
+    failure_code: str | None = None
+    failure_reason: str | None = None
+    estimated_cost_usd: float | None = Field(None, description="Estimate from Luma's published prices.")
+    next_step: str = Field(description="What to do next.")
+    dry_run: bool = False
+    request: dict[str, Any] | None = Field(None, description="Dry run only: the exact body, inline data elided.")
+
+
+def generation_uri(generation_id: str) -> str:
+    return f"luma://generations/{generation_id}"
+
+
+def output_uri(generation_id: str, index: int) -> str:
+    return f"{generation_uri(generation_id)}/outputs/{index}"
+
+
+def mime_type(path: str) -> str:
+    return next((mime for suffix, mime in _MIME.items() if path.lower().endswith(suffix)), "application/octet-stream")
+
+
+def next_step_for(result: GenerationResult, waited: float | None = None) -> str:
+    if result.dry_run:
+        price = f" (estimated ${result.estimated_cost_usd:.2f})" if result.estimated_cost_usd is not None else ""
+        return f"Nothing was submitted. Call again without dry_run to submit{price}."
+    gen_id = result.id
+    if result.state in ("queued", "processing"):
+        after = f" after {waited:.0f} s" if waited else ""
+        return (
+            f"Still {result.state}{after}; nothing is lost. Call get_generation with generation_id='{gen_id}'"
+            " and wait_seconds=45 to keep waiting."
+        )
+    if result.state == "failed":
+        return _after_failure(result)
+    saved = [output.path for output in result.outputs if output.path]
+    where = f"Saved to {saved[0]}. " if saved else "Call get_generation with download=true to save it. "
+    return f"{where}Chain further work from it with generation_id='{gen_id}'."
+
+
+def _after_failure(result: GenerationResult) -> str:
+    code = result.failure_code or "unknown"
+    if code in RETRYABLE_FAILURES:
+        return f"Failed ({code}), a passing fault: submit the same request again."
+    if code == "content_moderated":
+        return "Failed: moderation flagged the prompt or inputs. Rephrase them, then submit again."
+    if code == "budget_exhausted":
+        return "Failed: the account ran out of funds. Add funds, then submit again."
+    return f"Failed ({code}): fix the inputs as the failure_reason says, then submit again."
+
+
+def to_call_result(result: GenerationResult) -> CallToolResult:
+    content: list[ContentBlock] = [TextContent(type="text", text=summary(result))]
+    if result.id is not None:
+        content.append(
+            ResourceLink(
+                type="resource_link",
+                uri=generation_uri(result.id),
+                name=f"generation {result.id}",
+                mime_type="application/json",
+                description=f"{result.type} generation: {result.state}",
+            )
+        )
+    for output in result.outputs:
+        if output.path and output.resource_uri:
+            content.append(
+                ResourceLink(
+                    type="resource_link",
+                    uri=output.resource_uri,
+                    name=output.path.rsplit("/", 1)[-1],
+                    mime_type=mime_type(output.path),
+                    description=output.path,
+                )
+            )
+    return CallToolResult(content=content, structured_content=result.model_dump(mode="json"))
+
+
+def summary(result: GenerationResult) -> str:
+    price = f" · est. ${result.estimated_cost_usd:.2f}" if result.estimated_cost_usd is not None else ""
+    if result.dry_run:
+        head = f"Dry run: {result.type} request with model {result.model} is valid{price}."
+    else:
+        head = f"{result.type} generation {result.id}: {result.state}{price}."
+    if result.failure_reason:
+        head += f" Reason: {result.failure_reason}"
+    files = "".join(f"\nSaved: {output.path}" for output in result.outputs if output.path)
+    return f"{head}{files}\nNext: {result.next_step}"
