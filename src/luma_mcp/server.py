@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from mcp.server import MCPServer
+from mcp.server.lowlevel.helper_types import ReadResourceContents
+from mcp.server.mcpserver import Context
+from mcp_types import InputRequiredResult, Resource
+from pydantic import AnyUrl
 
 from . import __version__
 from .runtime import Runtime, open_runtime
 from .settings import Settings
 from .tools.generations import generation_tools
+from .tools.resources import generation_json, output_file, recent_resources, sniff_mime
 from .tools.video import video_tools
 
 if TYPE_CHECKING:
@@ -25,20 +30,54 @@ call get_generation(generation_id, wait_seconds=45) until state is completed or 
 files are saved locally; chain further work from a generation's id. list_generations shows history."""
 
 
-def build_server(settings: Settings, emulator: Emulator | None = None) -> MCPServer[Runtime]:
+class LumaServer(MCPServer[Runtime]):
+    """MCPServer whose resource list is the history, and whose file resources carry their real MIME type."""
+
+    runtime: Runtime | None = None
+
+    async def list_resources(self) -> list[Resource]:
+        return await recent_resources(self.runtime.history) if self.runtime else []
+
+    async def read_resource(
+        self, uri: AnyUrl | str, context: Context[Runtime, Any] | None = None
+    ) -> Iterable[ReadResourceContents] | InputRequiredResult:
+        contents = await super().read_resource(uri, context)
+        if isinstance(contents, InputRequiredResult):
+            return contents
+        return [
+            ReadResourceContents(content=item.content, mime_type=sniff_mime(item.content), meta=item.meta)
+            if isinstance(item.content, bytes)
+            else item
+            for item in contents
+        ]
+
+
+def build_server(settings: Settings, emulator: Emulator | None = None) -> LumaServer:
     """`emulator` stands in for the API when `settings.sandbox` is on (built on demand if None)."""
 
     @asynccontextmanager
     async def lifespan(_: MCPServer[Runtime]) -> AsyncIterator[Runtime]:
         async with open_runtime(settings, emulator) as runtime:
-            yield runtime
+            server.runtime = runtime
+            try:
+                yield runtime
+            finally:
+                server.runtime = None
 
-    tools = [*video_tools(settings.wait_seconds), *generation_tools()]
-    return MCPServer(
+    server = LumaServer(
         "luma-mcp",
         title="Luma video & image generation",
         version=__version__,
         instructions=INSTRUCTIONS,
         lifespan=lifespan,
-        tools=list(tools),
+        tools=[*video_tools(settings.wait_seconds), *generation_tools()],
     )
+    server.resource(
+        "luma://generations/{generation_id}", name="generation", mime_type="application/json",
+        description="A generation's state and fresh output URLs, from the API.",
+    )(generation_json)
+    server.resource(
+        "luma://generations/{generation_id}/outputs/{index}", name="generation output",
+        mime_type="application/octet-stream", description="A saved output file (video or image).",
+    )(output_file)
+    return server

@@ -90,7 +90,7 @@ def _status_error(exc: APIStatusError, *, creating: bool) -> errors.LumaApiError
     if status == 429:
         return errors.RateLimited(said, retry_after=_retry_after(exc.response), detail=detail)
     if creating and status not in (502, 503):
-        return errors.OutcomeUnknown(said, status=status, detail=detail)
+        return errors.OutcomeUnknown(f"{said}; it may have accepted the request.", status=status, detail=detail)
     return errors.Unavailable(said, status=status, detail=detail)
 
 

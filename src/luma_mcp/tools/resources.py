@@ -1,0 +1,75 @@
+"""Resources: a generation as JSON (fresh from the API) and its saved files, listed from the history."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import anyio
+import anyio.to_thread
+from mcp.server.mcpserver import Context
+from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
+from mcp_types import Resource
+
+from ..api import errors
+from ..history import History
+from .jobs import runtime_of
+from .results import generation_uri, mime_type, output_uri
+
+# A resource read carries the file base64-encoded in one message; past this, the path is the way.
+MAX_RESOURCE_BYTES = 50 * 1024 * 1024
+_MAGIC = ((b"\x89PNG", "image/png"), (b"\xff\xd8\xff", "image/jpeg"), (b"RIFF", "image/webp"), (b"v/1\x01", "image/x-exr"))
+
+
+async def generation_json(generation_id: str, ctx: Context[Any, Any]) -> str:
+    """The generation as the API reports it now, with the paths of files saved on this machine."""
+    runtime = runtime_of(ctx)
+    try:
+        generation = await runtime.require_api().get(generation_id)
+    except errors.NotFound:
+        raise ResourceNotFoundError(f"No generation '{generation_id}' for this API key") from None
+    except errors.LumaApiError as exc:
+        raise ResourceError(str(exc)) from None
+    record = await runtime.history.get(generation_id)
+    data = generation.model_dump(mode="json")
+    data["saved_paths"] = {str(k): v for k, v in (record.paths if record else {}).items()}
+    return json.dumps(data, indent=2)
+
+
+async def output_file(generation_id: str, index: str, ctx: Context[Any, Any]) -> bytes:
+    """A saved output's bytes (saved by a generation tool or get_generation)."""
+    record = await runtime_of(ctx).history.get(generation_id)
+    path = record.paths.get(int(index)) if record and index.isdigit() else None
+    if path is None:
+        raise ResourceNotFoundError(
+            f"Output {index} of '{generation_id}' is not saved here; get_generation with download=true saves it"
+        )
+    size = await anyio.to_thread.run_sync(lambda: Path(path).stat().st_size if Path(path).is_file() else -1)
+    if size < 0:
+        raise ResourceNotFoundError(f"{path} is gone; get_generation with download=true saves it again")
+    if size > MAX_RESOURCE_BYTES:
+        raise ResourceError(f"{path} is {size / 1e6:.0f} MB, too large to send as a resource; open the file instead")
+    return await anyio.Path(path).read_bytes()
+
+
+def sniff_mime(data: bytes) -> str:
+    if data[4:8] == b"ftyp":
+        return "video/mp4"
+    return next((mime for magic, mime in _MAGIC if data.startswith(magic)), "application/octet-stream")
+
+
+async def recent_resources(history: History, limit: int = 50) -> list[Resource]:
+    resources: list[Resource] = []
+    for record in await history.list(limit):
+        if record.id.startswith("pending-"):
+            continue
+        label = f"{record.type} · {record.state} · {record.prompt[:60]}"
+        resources.append(
+            Resource(uri=generation_uri(record.id), name=record.id, description=label, mime_type="application/json")
+        )
+        resources.extend(
+            Resource(uri=output_uri(record.id, index), name=Path(path).name, description=path, mime_type=mime_type(path))
+            for index, path in sorted(record.paths.items())
+        )
+    return resources
