@@ -6,7 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from conftest import session, structured, text_of
-
 from luma_mcp.emulator import Emulator, EmulatorConfig
 from luma_mcp.settings import Settings
 
@@ -71,7 +70,9 @@ async def test_expired_download_url_is_refreshed(settings: Settings, emulator: E
 
 
 async def test_a_rejected_key_is_explained_without_echoing_it(settings: Settings) -> None:
-    emulator = Emulator(EmulatorConfig(queued_seconds=0.05, processing_seconds=0.3, accepted_keys=frozenset({"luma-api-x"})))
+    emulator = Emulator(
+        EmulatorConfig(queued_seconds=0.05, processing_seconds=0.3, accepted_keys=frozenset({"luma-api-x"}))
+    )
     async with session(settings, emulator) as client:
         result = await client.call_tool("generate_video", {"prompt": "a lighthouse in fog"})
     assert result.is_error and "401" in text_of(result) and "LUMA_AGENTS_API_KEY" in text_of(result)

@@ -6,9 +6,9 @@ import base64
 import json
 from pathlib import Path
 
-from conftest import session, structured
 from mcp.shared.exceptions import MCPError
 
+from conftest import session, structured
 from luma_mcp.emulator import Emulator
 from luma_mcp.settings import Settings
 

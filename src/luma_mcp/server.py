@@ -73,11 +73,15 @@ def build_server(settings: Settings, emulator: Emulator | None = None) -> LumaSe
         tools=[*video_tools(settings.wait_seconds), *generation_tools()],
     )
     server.resource(
-        "luma://generations/{generation_id}", name="generation", mime_type="application/json",
+        "luma://generations/{generation_id}",
+        name="generation",
+        mime_type="application/json",
         description="A generation's state and fresh output URLs, from the API.",
     )(generation_json)
     server.resource(
-        "luma://generations/{generation_id}/outputs/{index}", name="generation output",
-        mime_type="application/octet-stream", description="A saved output file (video or image).",
+        "luma://generations/{generation_id}/outputs/{index}",
+        name="generation output",
+        mime_type="application/octet-stream",
+        description="A saved output file (video or image).",
     )(output_file)
     return server

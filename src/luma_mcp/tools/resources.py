@@ -19,7 +19,12 @@ from .results import generation_uri, mime_type, output_uri
 
 # A resource read carries the file base64-encoded in one message; past this, the path is the way.
 MAX_RESOURCE_BYTES = 50 * 1024 * 1024
-_MAGIC = ((b"\x89PNG", "image/png"), (b"\xff\xd8\xff", "image/jpeg"), (b"RIFF", "image/webp"), (b"v/1\x01", "image/x-exr"))
+_MAGIC = (
+    (b"\x89PNG", "image/png"),
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"RIFF", "image/webp"),
+    (b"v/1\x01", "image/x-exr"),
+)
 
 
 async def generation_json(generation_id: str, ctx: Context[Any, Any]) -> str:
@@ -69,7 +74,9 @@ async def recent_resources(history: History, limit: int = 50) -> list[Resource]:
             Resource(uri=generation_uri(record.id), name=record.id, description=label, mime_type="application/json")
         )
         resources.extend(
-            Resource(uri=output_uri(record.id, index), name=Path(path).name, description=path, mime_type=mime_type(path))
+            Resource(
+                uri=output_uri(record.id, index), name=Path(path).name, description=path, mime_type=mime_type(path)
+            )
             for index, path in sorted(record.paths.items())
         )
     return resources
