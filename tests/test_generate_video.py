@@ -153,6 +153,7 @@ INVALID: list[tuple[dict[str, Any], str]] = [
     ({"prompt": "p", "start_frame": {"url": "ftp://e.com/a.png"}}, "url"),
     ({"prompt": "p", "start_frame": {"url": "data:text/plain;base64,aGk="}}, "image"),
     ({"prompt": "p", "start_frame": {"url": "data:image/png;base64,@@@"}}, "base64"),
+    ({"prompt": "p", "start_frame": {"url": "data:image/png;base64,aGVsbG8="}}, "not an image"),
     ({"prompt": "p", "start_frame": "https://e.com/a.png"}, "start_frame"),
     ({"prompt": "p", "hdr": "very"}, "hdr"),
 ]

@@ -15,6 +15,7 @@ from typing import Protocol
 from ..api.client import LumaApi
 from ..api.errors import LumaApiError, NotFound
 from ..api.requests import WireRef
+from .sniff import SNIFF_BYTES, sniff_kind
 
 
 class RefError(ValueError):
@@ -50,13 +51,14 @@ def _data_uri(uri: str) -> WireRef:
         raise RefError(f"data: URI holds {media_type}, but an image is wanted here")
     if "base64" in parts[1:]:
         try:
-            base64.b64decode(payload, validate=True)
+            raw = base64.b64decode(payload, validate=True)
         except (binascii.Error, ValueError):
             raise RefError("data: URI payload is not valid base64") from None
-        data = payload
     else:
-        data = base64.b64encode(urllib.parse.unquote_to_bytes(payload)).decode("ascii")
-    return {"data": data, "media_type": media_type}
+        raw = urllib.parse.unquote_to_bytes(payload)
+    if sniff_kind(raw[:SNIFF_BYTES]) != "image":
+        raise RefError(f"data: URI claims {media_type}, but its bytes are not an image (PNG, JPEG, GIF, WebP)")
+    return {"data": base64.b64encode(raw).decode("ascii"), "media_type": media_type}
 
 
 async def image_ref(ref: RefLike, api: LumaApi | None) -> WireRef:
