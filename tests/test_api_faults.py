@@ -84,3 +84,19 @@ async def test_a_feature_the_account_lacks_is_reported(settings: Settings) -> No
     async with session(settings, emulator) as client:
         result = await client.call_tool("generate_video", {"prompt": "neon rain", "hdr": True})
     assert result.is_error and "403" in text_of(result) and "Nothing was charged" in text_of(result)
+
+
+async def test_unreadable_create_answer_is_an_unknown_outcome(settings: Settings, emulator: Emulator) -> None:
+    emulator.faults.add(CREATE, malformed_json=True)
+    async with session(settings, emulator) as client:
+        result = await client.call_tool("generate_video", {"prompt": "a lighthouse in fog"})
+        history = structured(await client.call_tool("list_generations", {"state": "unknown"}))
+    assert result.is_error and "unreadable" in text_of(result)
+    assert len(emulator.generation_posts()) == 1 and len(history["generations"]) == 1
+
+
+async def test_unreadable_poll_answers_are_ridden_out(settings: Settings, emulator: Emulator) -> None:
+    emulator.faults.add(POLL, malformed_json=True, times=2)
+    async with session(settings, emulator) as client:
+        result = await client.call_tool("generate_video", {"prompt": "a lighthouse in fog"})
+    assert structured(result)["state"] == "completed"

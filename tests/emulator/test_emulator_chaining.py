@@ -6,6 +6,7 @@ from typing import Any
 
 import httpx
 import pytest
+from emulator_fixtures import *  # noqa: F403  (pytest fixtures)
 from emulator_helpers import KEY, FakeClock, Jobs, b64, probe, sdk
 from luma_agents import AsyncLuma, BadRequestError, PermissionDeniedError, UnprocessableEntityError
 

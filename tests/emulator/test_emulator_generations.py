@@ -8,6 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 import av
 import httpx
 import pytest
+from emulator_fixtures import *  # noqa: F403  (pytest fixtures)
 from emulator_helpers import KEY, FakeClock, Jobs, probe, sdk
 from luma_agents import AsyncLuma, NotFoundError
 

@@ -6,6 +6,7 @@ from typing import Any
 
 import httpx
 import pytest
+from emulator_fixtures import *  # noqa: F403  (pytest fixtures)
 from emulator_helpers import KEY, FakeClock, error_detail, sdk
 from luma_agents import AuthenticationError
 
@@ -54,11 +55,17 @@ async def test_the_sdk_sees_401_as_authentication_error(clock: FakeClock) -> Non
             await sdk(http, "luma-api-intruder").generations.create(**VIDEO)
 
 
-async def test_suspended_client_is_403(clock: FakeClock) -> None:
-    emu = Emulator(EmulatorConfig(clock=clock, suspended_keys=frozenset({KEY})))
+async def test_suspended_client_is_403_and_an_empty_balance_402(clock: FakeClock) -> None:
+    broke = "luma-api-broke"
+    emu = Emulator(EmulatorConfig(
+        clock=clock, suspended_keys=frozenset({KEY}), insufficient_balance_keys=frozenset({broke})
+    ))
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=emu.app), base_url="http://e.test/v1") as http:
-        response = await http.post("generations", json=VIDEO, headers=AUTH)
-    assert (response.status_code, error_detail(response)) == (403, "API client is suspended")
+        suspended = await http.post("generations", json=VIDEO, headers=AUTH)
+        unpaid = await http.post("generations", json=VIDEO, headers={"Authorization": f"Bearer {broke}"})
+    assert (suspended.status_code, error_detail(suspended)) == (403, "API client is suspended")
+    assert unpaid.status_code == 402 and "balance" in error_detail(unpaid)
+    assert "x-ratelimit-limit" not in unpaid.headers and emu.store.by_id == {}
 
 
 async def test_every_answer_carries_request_id_and_api_version(http: httpx.AsyncClient) -> None:
@@ -128,6 +135,9 @@ RULES: list[tuple[dict[str, Any], int, str | None]] = [
      "image_ref[0]: provide either 'url' or 'data', not both"),
     ({"prompt": "x", "model": "uni-1", "image_ref": [{"data": "AAAA"}]}, 400,
      "image_ref[0]: 'media_type' is required with 'data'"),
+    ({**VIDEO, "video": "720p"}, 400, "video: must be an object"),
+    ({"prompt": "x", "model": "uni-1", "image_ref": "https://example.com/a.png"}, 400, "image_ref: must be a list"),
+    ({**VIDEO, "video": {"loop": "yes"}}, 400, "video.loop: must be a boolean"),
     ({**VIDEO, "video": {"duration": "10s", "hdr": True}}, 400, None),
     ({**VIDEO, "video": {"keyframes": [GOOD_IMAGE]}}, 400, None),
     ({**VIDEO, "type": "video_edit"}, 400, None),

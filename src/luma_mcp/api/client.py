@@ -7,6 +7,7 @@ few SDK retries, since a repeated GET costs nothing.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -48,8 +49,10 @@ class LumaApi:
             ) from None
         except APIConnectionError as exc:
             raise _connection_error(exc) from None
-        except APIResponseValidationError:
-            raise errors.OutcomeUnknown("The Luma API's answer to the create request was unreadable.") from None
+        except (APIResponseValidationError, json.JSONDecodeError):
+            raise errors.OutcomeUnknown(
+                "The Luma API's answer to the create request was unreadable; it may have accepted it."
+            ) from None
 
     async def get(self, generation_id: str) -> Generation:
         try:
@@ -58,7 +61,7 @@ class LumaApi:
             raise _status_error(exc, creating=False) from None
         except APIConnectionError as exc:
             raise errors.Unavailable(f"Could not reach the Luma API ({_cause(exc)}).") from None
-        except APIResponseValidationError:
+        except (APIResponseValidationError, json.JSONDecodeError):
             raise errors.Unavailable("The Luma API's answer was unreadable.") from None
 
     async def aclose(self) -> None:

@@ -13,17 +13,28 @@ directives (`__fail:<code>`, `__moderate`, `__slow:<s>`, see `plan`) and URL hoo
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from .app import Emulator
 from .config import EmulatorConfig
 from .faults import Fault, Faults
 from .middleware import RecordedRequest
 
-__all__ = ["Emulator", "EmulatorConfig", "Fault", "Faults", "RecordedRequest", "serve"]
+if TYPE_CHECKING:
+    import uvicorn
+
+__all__ = ["Emulator", "EmulatorConfig", "Fault", "Faults", "RecordedRequest", "make_server", "serve"]
+
+
+def make_server(emulator: Emulator, host: str = "127.0.0.1", port: int = 8089, *,
+                log_level: str = "warning") -> uvicorn.Server:
+    """A uvicorn server for `emulator`, not yet started (`.run()` blocks; `.should_exit` stops it)."""
+    import uvicorn
+
+    return uvicorn.Server(uvicorn.Config(emulator.app, host=host, port=port, log_level=log_level, lifespan="off"))
 
 
 def serve(config: EmulatorConfig | None = None, host: str = "127.0.0.1", port: int = 8089, *,
           log_level: str = "warning") -> None:
-    """Run the emulator over HTTP with uvicorn until interrupted (blocking)."""
-    import uvicorn
-
-    uvicorn.run(Emulator(config).app, host=host, port=port, log_level=log_level)
+    """Run an emulator over HTTP until interrupted (blocking)."""
+    make_server(Emulator(config), host, port, log_level=log_level).run()

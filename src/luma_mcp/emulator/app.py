@@ -38,6 +38,7 @@ from .responses import (
     s3_error,
     strip_nulls,
 )
+from .schema import check_shapes
 from .store import Generation, Store, iso
 
 
@@ -111,9 +112,10 @@ class GenerationsApi:
         self.faults = faults
 
     async def create(self, request: Request) -> Response:
-        """Checks in the order of spec 12.4: auth, JSON, documented rules, state, balance, rate limits."""
+        """Checks in the order of spec 12.4: auth, JSON and types, documented rules, state, balance, rate limits."""
         key = authenticate(request, self.config)
         body = strip_nulls(await read_json_object(request))
+        check_shapes(body)
         violations = check_generation(body, strict=False)
         if violations:
             raise ApiError(violations[0].status, violations[0].detail)

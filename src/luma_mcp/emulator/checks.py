@@ -24,7 +24,8 @@ import anyio.to_thread
 from luma_mcp.api.rules import check_source_duration
 from luma_mcp.api.rules.vocabulary import IMAGE_MAX_BYTES, VIDEO_SOURCE_MAX_BYTES
 
-from .media import VideoInfo, probe_image_size, probe_video, sniff_kind
+from ..media.sniff import sniff_kind
+from .media import VideoInfo, probe_image_size, probe_video
 from .store import Generation, Store
 
 Expect = Literal["image", "video", "any"]

@@ -262,9 +262,11 @@ def probe_video(data: bytes | Path) -> VideoInfo | None:
         return None
 
 
-def _stream_seconds(container_us: int | None, duration: int | None, time_base: object, frames: int) -> float:
+def _stream_seconds(
+    container_us: int | None, duration: int | None, time_base: Fraction | None, frames: int
+) -> float:
     if duration is not None and time_base is not None:
-        return float(duration * time_base)  # type: ignore[operator]  # Fraction * int
+        return float(duration * time_base)
     if container_us:
         return container_us / 1_000_000
     return frames / FPS
@@ -281,18 +283,3 @@ def probe_image_size(data: bytes | Path) -> tuple[int, int] | None:
             return stream.codec_context.width, stream.codec_context.height
     except (av.FFmpegError, ValueError, OSError, IndexError):
         return None
-
-
-_IMAGE_MAGIC: tuple[bytes, ...] = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF87a", b"GIF89a", b"BM")
-
-
-def sniff_kind(head: bytes) -> Literal["image", "video", "other"]:
-    """Guess what bytes are from their first few dozen: magic numbers, not names or claimed types."""
-    if head.startswith(_IMAGE_MAGIC) or (head[:4] == b"RIFF" and head[8:12] == b"WEBP"):
-        return "image"
-    if head[4:8] == b"ftyp":
-        brand = head[8:12]
-        return "image" if brand in (b"avif", b"avis", b"heic", b"heix", b"mif1") else "video"
-    if head.startswith(b"\x1a\x45\xdf\xa3") or (head[:4] == b"RIFF" and head[8:12] == b"AVI "):
-        return "video"
-    return "other"

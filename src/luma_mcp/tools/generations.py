@@ -20,6 +20,11 @@ from .results import GenerationResult
 
 
 def _uuid(value: str) -> str:
+    if value.startswith("pending-"):
+        raise ValueError(
+            "this is a local record of a create whose outcome is unknown, not a Luma id; "
+            "check your Luma dashboard for the job before resubmitting"
+        )
     try:
         return str(uuid.UUID(value.strip()))
     except ValueError:

@@ -12,12 +12,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from . import vocabulary
 from .common import Body, Violation, check_general, check_unknown_fields
 from .image import check_image, check_image_edit, check_layering
 from .video import check_source_duration, check_video, check_video_edit, check_video_reframe
 from .vocabulary import *  # noqa: F403  (re-exported: the vocabulary is part of this module's surface)
 
 __all__ = ["Violation", "check_generation", "check_source_duration"]
+__all__ += vocabulary.__all__
 
 TOP_LEVEL_FIELDS = (
     "prompt",

@@ -42,7 +42,8 @@ def as_list(value: Any) -> list[Any] | None:
 
 
 def _listing(values: Sequence[str]) -> str:
-    return ", ".join(sorted(values))
+    # The API lists aspect ratios ordered by their parts ("1:3" before "16:9"); other enums read the same.
+    return ", ".join(sorted(values, key=lambda value: value.split(":")))
 
 
 def check_general(body: Body, *, strict: bool) -> Iterator[Violation]:

@@ -1,10 +1,13 @@
 """Fixtures for the emulator's own tests: a fake clock, the emulator, and the real SDK mounted on it.
 
 No sockets and no sleeps: the SDK talks to the app through httpx.ASGITransport, and jobs move along
-when a test advances the fake clock.
+when a test advances the fake clock. Test modules star-import this module rather than it being a
+conftest.py: a second conftest would take the `conftest` module name that tests/ imports helpers from.
 """
 
 from __future__ import annotations
+
+__all__ = ["client", "clock", "config", "emu", "http", "jobs"]
 
 from collections.abc import AsyncIterator
 
