@@ -42,13 +42,13 @@ class LumaApi:
         try:
             return await self._luma.generations.create(**body)
         except APIStatusError as exc:
-            raise _status_error(exc, creating=True) from None
+            raise status_error(exc, creating=True) from None
         except APITimeoutError:
             raise errors.OutcomeUnknown(
                 "The Luma API did not answer in time after the request was sent; it may have accepted it."
             ) from None
         except APIConnectionError as exc:
-            raise _connection_error(exc) from None
+            raise connection_error(exc) from None
         except (APIResponseValidationError, json.JSONDecodeError):
             raise errors.OutcomeUnknown(
                 "The Luma API's answer to the create request was unreadable; it may have accepted it."
@@ -58,11 +58,17 @@ class LumaApi:
         try:
             return await self._reader.generations.get(generation_id)
         except APIStatusError as exc:
-            raise _status_error(exc, creating=False) from None
+            raise status_error(exc, creating=False) from None
         except APIConnectionError as exc:
             raise errors.Unavailable(f"Could not reach the Luma API ({_cause(exc)}).") from None
         except (APIResponseValidationError, json.JSONDecodeError):
             raise errors.Unavailable("The Luma API's answer was unreadable.") from None
+
+    @property
+    def sdk(self) -> AsyncLuma:
+        """The SDK client (creates: no retries), for the other API modules (files); map its errors with
+        `status_error` / `connection_error`."""
+        return self._luma
 
     async def aclose(self) -> None:
         await self._luma.close()
@@ -75,7 +81,7 @@ def _detail(exc: APIStatusError) -> str:
     return exc.response.reason_phrase or f"HTTP {exc.status_code}"
 
 
-def _status_error(exc: APIStatusError, *, creating: bool) -> errors.LumaApiError:
+def status_error(exc: APIStatusError, *, creating: bool) -> errors.LumaApiError:
     status, detail = exc.status_code, _detail(exc)
     said = f"The Luma API answered {status}: {detail}"
     if status in (400, 413, 422):
@@ -97,7 +103,7 @@ def _status_error(exc: APIStatusError, *, creating: bool) -> errors.LumaApiError
     return errors.Unavailable(said, status=status, detail=detail)
 
 
-def _connection_error(exc: APIConnectionError) -> errors.LumaApiError:
+def connection_error(exc: APIConnectionError) -> errors.LumaApiError:
     # Refused or unresolvable: nothing reached the API, so nothing was bought.
     if isinstance(exc.__cause__, httpx.ConnectError | httpx.ConnectTimeout):
         return errors.Unavailable(f"Could not reach the Luma API ({_cause(exc)}); nothing was submitted.")
