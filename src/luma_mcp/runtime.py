@@ -52,12 +52,17 @@ async def open_runtime(settings: Settings, emulator: Emulator | None = None) -> 
     history = History(settings.history_path)
     await history.open()
     emulator = (emulator or _sandbox_emulator(settings)) if settings.sandbox else None
-    transport = httpx.ASGITransport(app=emulator.app) if emulator is not None else None
+    # Like a real server, the sandbox answers its own crashes with a 500 rather than raising into our code.
+    transport = httpx.ASGITransport(app=emulator.app, raise_app_exceptions=False) if emulator is not None else None
     # Downloads go through a client of their own: presigned URLs must never see the API key.
     http = httpx.AsyncClient(transport=transport, timeout=DOWNLOAD_TIMEOUT, follow_redirects=True)
     api_http = httpx.AsyncClient(transport=transport) if transport is not None else None
     key = settings.effective_api_key()
-    api = LumaApi(key, settings.effective_base_url, http_client=api_http) if key else None
+    api = (
+        LumaApi(key, settings.effective_base_url, http_client=api_http, read_timeout=settings.api_timeout_seconds)
+        if key
+        else None
+    )
     try:
         yield Runtime(settings=settings, history=history, http=http, api=api, emulator=emulator)
     finally:

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
+import anyio
 from mcp.server import MCPServer
 from mcp.server.lowlevel.helper_types import ReadResourceContents
 from mcp.server.mcpserver import Context
@@ -13,6 +14,7 @@ from mcp_types import InputRequiredResult, Resource
 from pydantic import AnyUrl
 
 from . import __version__
+from .outputs import recover
 from .runtime import Runtime, open_runtime
 from .settings import Settings
 from .tools.generations import generation_tools
@@ -57,12 +59,15 @@ def build_server(settings: Settings, emulator: Emulator | None = None) -> LumaSe
 
     @asynccontextmanager
     async def lifespan(_: MCPServer[Runtime]) -> AsyncIterator[Runtime]:
-        async with open_runtime(settings, emulator) as runtime:
+        async with open_runtime(settings, emulator) as runtime, anyio.create_task_group() as background:
             server.runtime = runtime
+            # In the background: start-up must not wait on the network.
+            background.start_soon(recover, runtime)
             try:
                 yield runtime
             finally:
                 server.runtime = None
+                background.cancel_scope.cancel()
 
     server = LumaServer(
         "luma-mcp",

@@ -42,6 +42,10 @@ class Settings:
     # Test knob: the shortest pause between polls. Real use keeps the API-friendly default.
     min_poll_interval: float = 1.0
     progress_interval: float = 4.0
+    # How long one API request may take; a create that outlasts it has an unknown outcome.
+    api_timeout_seconds: float = 30.0
+    # Where the client can ask its user (MCP elicitation), confirm any request estimated above this.
+    confirm_above_usd: float | None = 2.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
@@ -58,6 +62,8 @@ class Settings:
             max_cost_usd=_optional_number(env, "LUMA_MCP_MAX_COST_USD"),
             budget_usd=_optional_number(env, "LUMA_MCP_BUDGET_USD"),
             sandbox_job_seconds=_number(env, "LUMA_MCP_SANDBOX_JOB_SECONDS", 8.0, 0, 3600),
+            api_timeout_seconds=_number(env, "LUMA_MCP_API_TIMEOUT_SECONDS", 30.0, 0.1, 600),
+            confirm_above_usd=_confirm_threshold(env),
         )
         return replace(settings, **overrides)  # type: ignore[arg-type]
 
@@ -102,6 +108,13 @@ def _optional_number(env: Mapping[str, str], name: str) -> float | None:
     if not raw:
         return None
     return _number(env, name, 0.0, 0, float("inf"))
+
+
+def _confirm_threshold(env: Mapping[str, str]) -> float | None:
+    raw = env.get("LUMA_MCP_CONFIRM_ABOVE_USD", "").strip().lower()
+    if raw in ("off", "none", "never"):
+        return None
+    return _number(env, "LUMA_MCP_CONFIRM_ABOVE_USD", 2.0, 0, float("inf"))
 
 
 def _number(env: Mapping[str, str], name: str, default: float, low: float, high: float) -> float:

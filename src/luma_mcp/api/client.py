@@ -27,13 +27,20 @@ __all__ = ["Generation", "LumaApi"]
 
 READ_RETRIES = 2
 # Connect fast (a dead endpoint should fail before an agent's 60 s budget is gone), read patiently.
-TIMEOUT = httpx.Timeout(30.0, connect=5.0)
+READ_TIMEOUT = 30.0
 
 
 class LumaApi:
-    def __init__(self, api_key: str, base_url: str, http_client: httpx.AsyncClient | None = None) -> None:
+    def __init__(
+        self,
+        api_key: str,
+        base_url: str,
+        http_client: httpx.AsyncClient | None = None,
+        read_timeout: float = READ_TIMEOUT,
+    ) -> None:
+        timeout = httpx.Timeout(read_timeout, connect=min(5.0, read_timeout))
         self._luma = AsyncLuma(
-            auth_token=api_key, base_url=base_url, max_retries=0, timeout=TIMEOUT, http_client=http_client
+            auth_token=api_key, base_url=base_url, max_retries=0, timeout=timeout, http_client=http_client
         )
         self._reader = self._luma.with_options(max_retries=READ_RETRIES)
 

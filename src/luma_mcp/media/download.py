@@ -29,6 +29,11 @@ class DownloadFailed(Exception):
     pass
 
 
+def _declared_length(response: httpx.Response) -> int | None:
+    raw = response.headers.get("content-length")
+    return int(raw) if raw is not None and raw.isdigit() else None
+
+
 def output_filename(generation_id: str, created_at: str, prompt: str, index: int, output_type: str, url: str) -> str:
     """`2026-11-21_misty-greenhouse-dolly_d290f1ee.mp4`: sortable, readable, unique per output."""
     suffix = Path(httpx.URL(url).path).suffix.lower() or _EXTENSIONS.get(output_type, ".bin")
@@ -64,9 +69,14 @@ async def save_url(http: httpx.AsyncClient, url: str, destination: Path) -> Path
                 raise UrlExpired(url)
             if response.status_code != 200:
                 raise DownloadFailed(f"download answered HTTP {response.status_code}")
+            expected = _declared_length(response)
+            written = 0
             async with await anyio.open_file(partial, "wb") as sink:
                 async for chunk in response.aiter_bytes(CHUNK_BYTES):
                     await sink.write(chunk)
+                    written += len(chunk)
+            if written == 0 or (expected is not None and written != expected):
+                raise DownloadFailed(f"download ended early ({written} of {expected or '?'} bytes)")
         await anyio.to_thread.run_sync(os.replace, partial, destination)
     except httpx.HTTPError as exc:
         raise DownloadFailed(f"download failed ({type(exc).__name__})") from exc

@@ -63,21 +63,41 @@ def make_tool(
     annotations: ToolAnnotations,
     defaults: Mapping[str, Any] | None = None,
 ) -> LumaTool:
-    schema = args_model.model_json_schema(by_alias=True)
+    schema = compact_schema(args_model.model_json_schema(by_alias=True))
     for field_name, value in (defaults or {}).items():
         schema["properties"][field_name]["default"] = value
+    metadata = FuncMetadata(arg_model=args_model, output_model=output_model)
+    metadata.output_schema = compact_schema(metadata.output_schema or {})
     return LumaTool(
         fn=handler,
         name=name,
         title=title,
         description=description,
         parameters=schema,
-        fn_metadata=FuncMetadata(arg_model=args_model, output_model=output_model),
+        fn_metadata=metadata,
         is_async=True,
         context_kwarg=None,
         annotations=annotations,
         args_model=args_model,
     )
+
+
+def compact_schema(schema: dict[str, Any]) -> dict[str, Any]:
+    """The schema without pydantic's generated `title`s: they repeat the property names, and every token
+    of tools/list is read by the model on every turn."""
+    return _drop_titles(schema, in_properties=False)
+
+
+def _drop_titles(node: Any, *, in_properties: bool) -> Any:
+    if isinstance(node, list):
+        return [_drop_titles(item, in_properties=False) for item in node]
+    if not isinstance(node, dict):
+        return node
+    return {
+        key: _drop_titles(value, in_properties=key in ("properties", "$defs") and not in_properties)
+        for key, value in node.items()
+        if in_properties or not (key == "title" and isinstance(value, str))
+    }
 
 
 def _pre_parse(arguments: dict[str, Any], model: type[BaseModel]) -> dict[str, Any]:

@@ -2,12 +2,44 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from mcp_types import ToolAnnotations
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
-from ..api.rules import FPS, MAX_KEYFRAMES
+from ..api.rules import FPS, MAX_KEYFRAMES, PROMPT_MAX_CHARS
 from ..settings import MAX_WAIT_SECONDS
+
+GENERATION_ANNOTATIONS = ToolAnnotations(
+    read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=True
+)
+
+Prompt = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=PROMPT_MAX_CHARS,
+        description="What happens: subject, motion, camera move, light, pacing.",
+    ),
+]
+
+
+def _uuid(value: str) -> str:
+    if value.startswith("pending-"):
+        raise ValueError(
+            "this is a local record of a create whose outcome is unknown, not a Luma id; "
+            "check your Luma dashboard for the job before resubmitting"
+        )
+    try:
+        return str(uuid.UUID(value.strip()))
+    except ValueError:
+        raise ValueError(
+            "must be a generation id (a UUID like 'd290f1ee-6c54-4b01-90e6-d701748f0851'); list_generations shows yours"
+        ) from None
+
+
+GenerationId = Annotated[str, AfterValidator(_uuid), Field(description="The id a generation tool returned.")]
 
 
 class MediaRef(BaseModel):

@@ -2,38 +2,21 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Annotated, Any, Literal
 
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import CallToolResult, TextContent, ToolAnnotations
-from pydantic import AfterValidator, BaseModel, Field
+from pydantic import BaseModel, Field
 
 from ..api import errors
 from ..api.rules import GenerationType
 from ..history import SUBMITTING, UNKNOWN, Record
 from .base import LumaTool, ToolArgs, make_tool
-from .common import WaitSeconds
+from .common import GenerationId, WaitSeconds
 from .jobs import follow, runtime_of
 from .results import GenerationResult
 
-
-def _uuid(value: str) -> str:
-    if value.startswith("pending-"):
-        raise ValueError(
-            "this is a local record of a create whose outcome is unknown, not a Luma id; "
-            "check your Luma dashboard for the job before resubmitting"
-        )
-    try:
-        return str(uuid.UUID(value.strip()))
-    except ValueError:
-        raise ValueError(
-            "must be a generation id (a UUID like 'd290f1ee-6c54-4b01-90e6-d701748f0851'); list_generations shows yours"
-        ) from None
-
-
-GenerationId = Annotated[str, AfterValidator(_uuid), Field(description="The id a generation tool returned.")]
 HistoryState = Literal["queued", "processing", "completed", "failed", "submitting", "unknown"]
 
 

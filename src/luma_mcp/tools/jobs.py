@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import anyio
@@ -17,8 +16,9 @@ from ..api import errors
 from ..api.client import Generation
 from ..api.pricing import estimate_cost
 from ..api.requests import elide_inline_data
+from ..api.retry import create_with_retries
 from ..api.rules import check_generation
-from ..media.download import DownloadFailed, UrlExpired, output_filename, save_url
+from ..outputs import save_outputs
 from ..runtime import Runtime
 from ..waiting import WaitPolicy, expected_seconds, progress_fraction, wait_for
 from .base import describe_violations
@@ -37,6 +37,11 @@ def wait_budget(runtime: Runtime, wait_seconds: float | None) -> float:
     return runtime.settings.wait_seconds if wait_seconds is None else wait_seconds
 
 
+def retry_budget(runtime: Runtime, wait_seconds: float | None) -> float:
+    """How long refused creates may be retried: within the call's wait, at least a few seconds."""
+    return min(max(wait_budget(runtime, wait_seconds), 5.0), 60.0)
+
+
 def validate(tool: str, body: dict[str, Any], rename: Callable[[str], str]) -> None:
     violations = check_generation(body, strict=True)
     if violations:
@@ -51,18 +56,19 @@ async def submit(
     wait_seconds: float | None,
     dry_run: bool,
     rename: Callable[[str], str],
+    source_seconds: float | None = None,
 ) -> CallToolResult:
     """Validate `body`, then either describe it (dry run) or buy it and follow it to the end."""
     runtime = runtime_of(ctx)
     validate(tool, body, rename)
-    cost = estimate_cost(body)
+    cost = estimate_cost(body, source_seconds)
     if dry_run:
         return _dry_run_result(body, cost)
     api = runtime.require_api()
     _check_caps(runtime, cost)
     record_id = await runtime.history.begin_submission(elide_inline_data(body), cost)
     try:
-        generation = await api.create(body)
+        generation = await create_with_retries(api, body, budget_seconds=retry_budget(runtime, wait_seconds))
     except errors.OutcomeUnknown as exc:
         await runtime.history.mark_unknown(record_id, str(exc))
         raise ToolError(
@@ -142,7 +148,18 @@ async def follow(
     await runtime.history.update_state(
         generation.id, generation.state, generation.failure_code, generation.failure_reason
     )
-    outputs = await _outputs(runtime, generation, record.paths if record else {}, download, body)
+    saved = await save_outputs(
+        runtime, generation, record.paths if record else {}, body.get("prompt") or "", download=download
+    )
+    outputs = [
+        Output(
+            type=item.type,
+            url=item.url,
+            path=item.path,
+            resource_uri=output_uri(generation.id, item.index) if item.path else None,
+        )
+        for item in saved
+    ]
     if generation.state == "completed":
         await ctx.report_progress(100, 100, f"completed · {_clock() - start:.0f} s")
     result = GenerationResult(
@@ -175,45 +192,3 @@ def _policy(runtime: Runtime, body: dict[str, Any], budget: float) -> WaitPolicy
         min_poll_interval=settings.min_poll_interval,
         progress_interval=settings.progress_interval,
     )
-
-
-async def _outputs(
-    runtime: Runtime, generation: Generation, saved: dict[int, str], download: bool, body: dict[str, Any]
-) -> list[Output]:
-    outputs: list[Output] = []
-    for index, output in enumerate(generation.output or []):
-        path = saved.get(index)
-        if path is not None and not await anyio.to_thread.run_sync(Path(path).is_file):
-            path = None  # the user moved or deleted it: fetch it again
-        if path is None and download and generation.state == "completed":
-            path = await _save(runtime, generation, index, body.get("prompt") or "")
-        outputs.append(
-            Output(
-                type=output.type,
-                url=output.url,
-                path=path,
-                resource_uri=output_uri(generation.id, index) if path else None,
-            )
-        )
-    return outputs
-
-
-async def _save(runtime: Runtime, generation: Generation, index: int, prompt: str) -> str | None:
-    output = (generation.output or [])[index]
-    name = output_filename(generation.id, generation.created_at, prompt, index, output.type, output.url)
-    destination = runtime.settings.output_dir / name
-    url = output.url
-    for attempt in range(2):
-        try:
-            await save_url(runtime.http, url, destination)
-            break
-        except UrlExpired:
-            if attempt:
-                return None
-            fresh = await runtime.require_api().get(generation.id)  # each GET mints a fresh URL
-            url = (fresh.output or [])[index].url
-        except DownloadFailed as exc:
-            logger.warning("Saving output %d of %s failed: %s", index, generation.id, exc)
-            return None
-    await runtime.history.set_path(generation.id, index, destination)
-    return str(destination)

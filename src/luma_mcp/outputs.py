@@ -1,0 +1,105 @@
+"""Finished outputs onto disk, once: shared by the tools and by recovery after a restart."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import anyio
+import anyio.to_thread
+
+from .api.client import Generation
+from .api.errors import LumaApiError
+from .media.download import DownloadFailed, UrlExpired, output_filename, save_url
+from .runtime import Runtime
+
+logger = logging.getLogger(__name__)
+
+# A .part file this old belongs to no live download (another server may share the folder: spare younger ones).
+STALE_PART_SECONDS = 3600
+
+
+@dataclass(frozen=True)
+class SavedOutput:
+    index: int
+    type: str
+    url: str
+    path: str | None
+
+
+async def save_outputs(
+    runtime: Runtime, generation: Generation, saved: dict[int, str], prompt: str, *, download: bool = True
+) -> list[SavedOutput]:
+    """Each output of `generation` with its local path: reused when still on disk, else saved now."""
+    results: list[SavedOutput] = []
+    for index, output in enumerate(generation.output or []):
+        path = saved.get(index)
+        if path is not None and not await anyio.to_thread.run_sync(Path(path).is_file):
+            path = None  # the user moved or deleted it: fetch it again
+        if path is None and download and generation.state == "completed":
+            path = await _save(runtime, generation, index, prompt)
+        results.append(SavedOutput(index=index, type=output.type, url=output.url, path=path))
+    return results
+
+
+async def _save(runtime: Runtime, generation: Generation, index: int, prompt: str) -> str | None:
+    output = (generation.output or [])[index]
+    name = output_filename(generation.id, generation.created_at, prompt, index, output.type, output.url)
+    destination = runtime.settings.output_dir / name
+    url = output.url
+    for attempt in range(2):
+        try:
+            await save_url(runtime.http, url, destination)
+            break
+        except UrlExpired:
+            if attempt:
+                return None
+            url = await _fresh_url(runtime, generation.id, index)
+        except DownloadFailed as exc:
+            logger.warning("Saving output %d of %s failed: %s", index, generation.id, exc)
+            return None
+    await runtime.history.set_path(generation.id, index, destination)
+    return str(destination)
+
+
+async def _fresh_url(runtime: Runtime, generation_id: str, index: int) -> str:
+    fresh = await runtime.require_api().get(generation_id)  # each GET mints a new presigned URL
+    return (fresh.output or [])[index].url
+
+
+async def recover(runtime: Runtime, limit: int = 50) -> None:
+    """After a restart: settle what the last process left unfinished, without an agent having to ask.
+
+    Generations it was still waiting on are checked once, and finished ones without a saved file are
+    saved; stale partial downloads are removed (they never had a final name).
+    """
+    await anyio.to_thread.run_sync(_remove_stale_parts, runtime.settings.output_dir)
+    if runtime.api is None:
+        return
+    for record in await runtime.history.list(limit):
+        unsettled = record.state in ("queued", "processing") or (record.state == "completed" and not record.paths)
+        if not unsettled or record.id.startswith("pending-"):
+            continue
+        try:
+            generation = await runtime.api.get(record.id)
+        except LumaApiError as exc:
+            logger.info("Recovery could not check %s: %s", record.id, type(exc).__name__)
+            continue
+        await runtime.history.update_state(
+            generation.id, generation.state, generation.failure_code, generation.failure_reason
+        )
+        await save_outputs(runtime, generation, record.paths, record.prompt)
+
+
+def _remove_stale_parts(folder: Path) -> None:
+    if not folder.is_dir():
+        return
+    cutoff = time.time() - STALE_PART_SECONDS
+    for part in folder.glob(".*.part"):
+        try:
+            if part.stat().st_mtime < cutoff:
+                part.unlink()
+        except OSError:
+            continue
