@@ -85,7 +85,8 @@ def make_tool(
 def compact_schema(schema: dict[str, Any]) -> dict[str, Any]:
     """The schema without pydantic's generated `title`s: they repeat the property names, and every token
     of tools/list is read by the model on every turn."""
-    return _drop_titles(schema, in_properties=False)
+    compacted: dict[str, Any] = _drop_titles(schema, in_properties=False)
+    return compacted
 
 
 def _drop_titles(node: Any, *, in_properties: bool) -> Any:
