@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic_core import ErrorDetails
 
 from ..api.rules import Violation
+from .input import NeedsInput
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +45,8 @@ class LumaTool(Tool):
             raise ToolError(describe_validation_error(self.name, exc)) from None
         try:
             result = await self.fn(args, context)
+        except NeedsInput as needed:
+            return needed.result
         except (ToolError, MCPError):
             raise
         except Exception as exc:

@@ -8,9 +8,12 @@ from typing import Any
 
 import anyio
 import anyio.to_thread
+from mcp.server.elicitation import render_elicitation_schema
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
-from mcp_types import CallToolResult
+from mcp_types import CallToolResult, ElicitRequest, ElicitRequestFormParams, ElicitResult, InputRequiredResult
+from mcp_types.version import MODERN_PROTOCOL_VERSIONS
+from pydantic import BaseModel, Field
 
 from ..api import errors
 from ..api.client import Generation
@@ -22,6 +25,7 @@ from ..outputs import save_outputs
 from ..runtime import Runtime
 from ..waiting import WaitPolicy, expected_seconds, progress_fraction, wait_for
 from .base import describe_violations
+from .input import NeedsInput
 from .results import GenerationResult, Output, next_step_for, output_uri, to_call_result
 
 logger = logging.getLogger(__name__)
@@ -66,6 +70,7 @@ async def submit(
         return _dry_run_result(body, cost)
     api = runtime.require_api()
     _check_caps(runtime, cost)
+    await _confirm(ctx, runtime, tool, cost)
     record_id = await runtime.history.begin_submission(elide_inline_data(body), cost)
     try:
         generation = await create_with_retries(api, body, budget_seconds=retry_budget(runtime, wait_seconds))
@@ -96,6 +101,50 @@ def _check_caps(runtime: Runtime, cost: float | None) -> None:
             f"Not submitted: {price} would bring this session's spend to ${runtime.spent_usd + (cost or 0):.2f}, "
             f"past LUMA_MCP_BUDGET_USD=${settings.budget_usd:.2f}."
         )
+
+
+class Confirmation(BaseModel):
+    submit: bool = Field(description="Submit this paid generation?")
+
+
+CONFIRM_KEY = "confirm_cost"
+
+
+async def _confirm(ctx: Context[Any, Any], runtime: Runtime, tool: str, cost: float | None) -> None:
+    """Ask the user before a costly request, where the client can ask (MCP elicitation); else caps alone apply."""
+    threshold = runtime.settings.confirm_above_usd
+    capabilities = ctx.client_capabilities
+    if threshold is None or cost is None or cost <= threshold or capabilities is None or not capabilities.elicitation:
+        return
+    question = f"{tool} will cost about ${cost:.2f} (above your ${threshold:.2f} confirmation threshold). Submit it?"
+    if not _confirmed(await _ask(ctx, question)):
+        raise ToolError(f"Not submitted: the user did not confirm the ${cost:.2f} request. Nothing was charged.")
+
+
+async def _ask(ctx: Context[Any, Any], question: str) -> ElicitResult | None:
+    if ctx.protocol_version in MODERN_PROTOCOL_VERSIONS:
+        # Modern sessions have no back-channel: the question travels in the result, the answer in the retry.
+        answer = (ctx.input_responses or {}).get(CONFIRM_KEY)
+        if isinstance(answer, ElicitResult):
+            return answer
+        schema = render_elicitation_schema(Confirmation)
+        request = ElicitRequest(params=ElicitRequestFormParams(message=question, requested_schema=schema))
+        raise NeedsInput(InputRequiredResult(input_requests={CONFIRM_KEY: request}))
+    try:
+        return await ctx.request_context.session.elicit_form(
+            message=question,
+            requested_schema=render_elicitation_schema(Confirmation),
+            related_request_id=ctx.request_id,
+        )
+    except Exception as exc:  # a client that cannot ask now is treated like one that cannot ask at all
+        logger.info("Could not ask for confirmation: %s", type(exc).__name__)
+        return None
+
+
+def _confirmed(answer: ElicitResult | None) -> bool:
+    if answer is None:
+        return True  # no way to ask: the caps alone apply
+    return answer.action == "accept" and bool((answer.content or {}).get("submit"))
 
 
 def _refusal_message(tool: str, exc: errors.LumaApiError) -> str:
