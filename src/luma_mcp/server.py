@@ -18,8 +18,10 @@ from .outputs import recover
 from .runtime import Runtime, open_runtime
 from .settings import Settings
 from .tools.generations import generation_tools
+from .tools.image import image_tools
 from .tools.resources import generation_json, output_file, recent_resources, sniff_mime
 from .tools.video import video_tools
+from .tools.video_edit import video_edit_tools
 
 if TYPE_CHECKING:
     from .emulator import Emulator
@@ -75,7 +77,12 @@ def build_server(settings: Settings, emulator: Emulator | None = None) -> LumaSe
         version=__version__,
         instructions=INSTRUCTIONS,
         lifespan=lifespan,
-        tools=[*video_tools(settings.wait_seconds), *generation_tools()],
+        tools=[
+            *video_tools(settings.wait_seconds),
+            *video_edit_tools(settings.wait_seconds),
+            *image_tools(settings.wait_seconds),
+            *generation_tools(),
+        ],
     )
     server.resource(
         "luma://generations/{generation_id}",

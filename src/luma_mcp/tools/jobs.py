@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import anyio
@@ -21,7 +22,8 @@ from ..api.pricing import estimate_cost
 from ..api.requests import elide_inline_data
 from ..api.retry import create_with_retries
 from ..api.rules import check_generation
-from ..outputs import save_outputs
+from ..media.preview import build_preview
+from ..outputs import SavedOutput, save_outputs
 from ..runtime import Runtime
 from ..waiting import WaitPolicy, expected_seconds, progress_fraction, wait_for
 from .base import describe_violations
@@ -225,7 +227,15 @@ async def follow(
         next_step="",
     )
     result.next_step = next_step_for(result, _clock() - start)
-    return to_call_result(result)
+    return to_call_result(result, await _preview(saved))
+
+
+async def _preview(saved: list[SavedOutput]) -> bytes | None:
+    """A look at the first saved video or image; None when there is none (a preview never fails a call)."""
+    for item in saved:
+        if item.path is not None and item.type in ("video", "image"):
+            return await build_preview(Path(item.path), "video" if item.type == "video" else "image")
+    return None
 
 
 def _clock() -> float:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import base64
 from typing import Any, Literal
 
-from mcp_types import CallToolResult, ContentBlock, ResourceLink, TextContent
+from mcp_types import CallToolResult, ContentBlock, ImageContent, ResourceLink, TextContent
 from pydantic import BaseModel, Field
 
 from ..api.rules import RETRYABLE_FAILURES
 
+# Clients accept about 1 MB per result; base64 adds a third, and the text must fit too.
+MAX_PREVIEW_BYTES = 600_000
 _MIME = {".mp4": "video/mp4", ".png": "image/png", ".jpg": "image/jpeg", ".webp": "image/webp", ".exr": "image/x-exr"}
 
 
@@ -78,8 +81,13 @@ def _after_failure(result: GenerationResult) -> str:
     return f"Failed ({code}): fix the inputs as the failure_reason says, then submit again."
 
 
-def to_call_result(result: GenerationResult) -> CallToolResult:
+def to_call_result(result: GenerationResult, preview: bytes | None = None) -> CallToolResult:
+    """`preview`: a JPEG the model can look at (a contact sheet or a thumbnail), when one could be made."""
     content: list[ContentBlock] = [TextContent(type="text", text=summary(result))]
+    if preview is not None and len(preview) <= MAX_PREVIEW_BYTES:
+        content.append(
+            ImageContent(type="image", data=base64.b64encode(preview).decode("ascii"), mime_type="image/jpeg")
+        )
     if result.id is not None:
         content.append(
             ResourceLink(

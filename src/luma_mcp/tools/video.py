@@ -1,30 +1,23 @@
-"""Video tools: generate_video (text-to-video, image-to-video with start/end frames or keyframes)."""
+"""Video from a prompt: generate_video (text- and image-to-video) and extend_video (continue a clip)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any, Literal
 
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
-from mcp_types import CallToolResult, ToolAnnotations
+from mcp_types import CallToolResult
 from pydantic import Field
 
-from ..api.requests import WireRef, video_body
-from ..api.rules import PROMPT_MAX_CHARS, Duration, Resolution, VideoAspectRatio
-from ..media.refs import RefError, image_ref
+from ..api import errors
+from ..api.requests import WireRef, extend_body, video_body
+from ..api.rules import Duration, Resolution, VideoAspectRatio
+from ..media.refs import RefContext
 from .base import LumaTool, ToolArgs, make_tool
-from .common import DryRun, Keyframes, MediaRef, WaitSeconds
+from .common import GENERATION_ANNOTATIONS, DryRun, GenerationId, Keyframes, MediaRef, Prompt, WaitSeconds
 from .jobs import runtime_of, submit
+from .media import media_context, resolve_media
 from .results import GenerationResult
-
-Prompt = Annotated[
-    str,
-    Field(
-        min_length=1,
-        max_length=PROMPT_MAX_CHARS,
-        description="What happens: subject, motion, camera move, light, pacing.",
-    ),
-]
 
 
 class GenerateVideoArgs(ToolArgs):
@@ -44,6 +37,18 @@ class GenerateVideoArgs(ToolArgs):
     dry_run: DryRun = False
 
 
+class ExtendVideoArgs(ToolArgs):
+    generation_id: GenerationId
+    prompt: Prompt
+    direction: Literal["forward", "backward"] = Field(
+        "forward", description="forward continues after the clip; backward makes what comes before it."
+    )
+    resolution: Resolution = Field("720p", description="540p, 720p or 1080p.")
+    loop: bool = Field(False, description="Loop the extension (forward only).")
+    wait_seconds: WaitSeconds = None
+    dry_run: DryRun = False
+
+
 def rename_video_field(wire_path: str) -> str:
     """Wire path -> the generate_video argument an agent would change."""
     path = wire_path.removeprefix("video.")
@@ -54,16 +59,20 @@ def rename_video_field(wire_path: str) -> str:
     return path
 
 
+def rename_extend_field(wire_path: str) -> str:
+    if wire_path in ("video.start_frame", "video.end_frame"):
+        return "direction"
+    return wire_path.removeprefix("video.")
+
+
 async def generate_video(args: GenerateVideoArgs, ctx: Context[Any, Any]) -> CallToolResult:
-    runtime = runtime_of(ctx)
-    try:
-        start = await _ref(args.start_frame, runtime.api)
-        end = await _ref(args.end_frame, runtime.api)
-        keyframes = None
-        if args.keyframes is not None:
-            keyframes = [(k.frame, await image_ref(k.image, runtime.api)) for k in args.keyframes]
-    except RefError as exc:
-        raise ToolError(f"generate_video: {exc}. Nothing was sent.") from None
+    frames = [k.image for k in args.keyframes or []]
+    context = await media_context(ctx, [args.start_frame, args.end_frame, *frames], dry_run=args.dry_run)
+    keyframes = None
+    if args.keyframes is not None:
+        keyframes = [
+            (k.frame, await _wire(k.image, f"keyframes[{i}].image", context)) for i, k in enumerate(args.keyframes)
+        ]
     body = video_body(
         prompt=args.prompt,
         aspect_ratio=args.aspect_ratio,
@@ -72,8 +81,8 @@ async def generate_video(args: GenerateVideoArgs, ctx: Context[Any, Any]) -> Cal
         loop=args.loop,
         hdr=args.hdr,
         exr_export=args.exr_export,
-        start_frame=start,
-        end_frame=end,
+        start_frame=await _image(args.start_frame, "start_frame", context),
+        end_frame=await _image(args.end_frame, "end_frame", context),
         keyframes=keyframes,
     )
     return await submit(
@@ -81,13 +90,44 @@ async def generate_video(args: GenerateVideoArgs, ctx: Context[Any, Any]) -> Cal
     )
 
 
-async def _ref(ref: MediaRef | None, api: Any) -> WireRef | None:
-    return None if ref is None else await image_ref(ref, api)
+async def _image(ref: MediaRef | None, field: str, context: RefContext) -> WireRef | None:
+    return None if ref is None else await _wire(ref, field, context)
 
 
-GENERATION_ANNOTATIONS = ToolAnnotations(
-    read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=True
-)
+async def _wire(ref: MediaRef, field: str, context: RefContext) -> WireRef:
+    return (await resolve_media("generate_video", ref, want="image", field=field, context=context)).wire
+
+
+async def extend_video(args: ExtendVideoArgs, ctx: Context[Any, Any]) -> CallToolResult:
+    runtime = runtime_of(ctx)
+    if runtime.api is not None:  # a dry run without a key still validates and prices
+        await _check_extendable(runtime.api, args.generation_id)
+    body = extend_body(
+        prompt=args.prompt,
+        generation_id=args.generation_id,
+        direction=args.direction,
+        resolution=args.resolution,
+        loop=args.loop,
+    )
+    return await submit(
+        ctx, "extend_video", body, wait_seconds=args.wait_seconds, dry_run=args.dry_run, rename=rename_extend_field
+    )
+
+
+async def _check_extendable(api: Any, generation_id: str) -> None:
+    """The API bills nothing for a bad anchor either, but says less: check it here (a GET is free)."""
+    try:
+        generation = await api.get(generation_id)
+    except errors.NotFound:
+        raise ToolError(f"extend_video: generation_id: no generation '{generation_id}' for this key.") from None
+    except errors.LumaApiError:
+        return  # cannot check now; the API will
+    if generation.state != "completed":
+        raise ToolError(
+            f"extend_video: generation_id: '{generation_id}' is {generation.state}; wait for it with get_generation."
+        )
+    if not any(output.type == "video" for output in generation.output or []):
+        raise ToolError(f"extend_video: generation_id: '{generation_id}' is a {generation.type}, not a video.")
 
 
 def video_tools(default_wait: float) -> list[LumaTool]:
@@ -98,13 +138,26 @@ def video_tools(default_wait: float) -> list[LumaTool]:
             title="Generate a video (Ray 3.2)",
             description=(
                 "Make a 5 s or 10 s video with Luma Ray 3.2 from a prompt, optionally anchored on images "
-                "(start_frame/end_frame, or keyframes at frame positions, 24 fps). Waits up to wait_seconds, "
-                "reporting progress, then returns the saved file; a longer job returns its id for "
-                "get_generation. Costs money (720p 5s about $0.30): use dry_run to check and price first."
+                "(start_frame/end_frame, or keyframes at frame positions, 24 fps). Waits up to wait_seconds "
+                "with progress, then returns the saved file; a longer job returns its id for get_generation. "
+                "Costs money (720p 5s about $0.30): dry_run checks and prices first."
             ),
             args_model=GenerateVideoArgs,
             output_model=GenerationResult,
             annotations=GENERATION_ANNOTATIONS,
             defaults={"wait_seconds": default_wait},
-        )
+        ),
+        make_tool(
+            extend_video,
+            name="extend_video",
+            title="Extend a video",
+            description=(
+                "Continue a completed video generation by 5 s (forward), or make what leads into it (backward). "
+                "SDR only, 540p-1080p (720p about $0.30)."
+            ),
+            args_model=ExtendVideoArgs,
+            output_model=GenerationResult,
+            annotations=GENERATION_ANNOTATIONS,
+            defaults={"wait_seconds": default_wait},
+        ),
     ]

@@ -1,0 +1,217 @@
+"""Local files given by path: confined to the allowed folders, then sniffed and measured.
+
+Every check that needs no bytes comes first: where the path really leads (symlinks followed), whether
+that is inside an allowed folder, whether it is a plain file (not a FIFO, device, folder or /proc
+entry) and whether its size fits the API's limits. Only then is it opened, without following a
+symlink and without blocking, and the open file is checked to be the one that was examined. Its kind
+is told by its first bytes, never its name. Messages name the field and never quote file contents.
+
+Blocking (stat, reads, PyAV probes): `inspect_local` runs in a worker thread.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO, Literal
+
+from ..api.rules.vocabulary import IMAGE_MAX_BYTES, IMAGE_MAX_SIDE, VIDEO_SOURCE_MAX_BYTES
+from . import probe
+from .sniff import SNIFF_BYTES, sniff_kind
+
+__all__ = ["INLINE_MAX_BYTES", "LocalMedia", "RefError", "inspect_local"]
+
+Want = Literal["image", "video"]
+
+# Images up to this size go inline as base64; the docs keep `data` "for small media files".
+INLINE_MAX_BYTES = 4 * 1024 * 1024
+_MAX_BYTES: dict[str, int] = {"image": IMAGE_MAX_BYTES, "video": VIDEO_SOURCE_MAX_BYTES}
+# Kernel pseudo-filesystems: their "files" are process state and devices, never media, even when a
+# configured root (say "/") covers them.
+_SYSTEM_DIRS = (Path("/proc"), Path("/sys"), Path("/dev"))
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+_SHOWN_ROOTS = 6
+_A = {"image": "an image", "video": "a video"}
+_WANTED = {"image": "an image file (PNG, JPEG, WebP, GIF)", "video": "a video file (MP4, MOV, WebM)"}
+
+
+class RefError(ValueError):
+    """A reference that cannot be used; the message says why and what to give instead."""
+
+
+@dataclass(frozen=True, slots=True)
+class LocalMedia:
+    """A checked local file: where it really is, what it is, and its bytes when small enough to inline."""
+
+    path: Path
+    size: int
+    kind: Want
+    media_type: str
+    width: int | None
+    height: int | None
+    seconds: float | None
+    inline: bytes | None
+
+
+def inspect_local(raw: str, want: Want, name: str, roots: Sequence[Path], working_dir: Path) -> LocalMedia:
+    """Check the file at `raw` (as the agent wrote it) for use where `want` media is expected."""
+    path, status = confine(raw, name, roots, working_dir)
+    _check_size(status.st_size, want, name, raw)
+    try:
+        fd = os.open(path, _OPEN_FLAGS)
+        with os.fdopen(fd, "rb") as handle:
+            _check_same_file(os.fstat(fd), status, name, raw)
+            return _examine(handle, path, status.st_size, want, name, raw)
+    except OSError as exc:  # a link swapped in (O_NOFOLLOW), permission denied, an I/O error
+        raise RefError(f"{name}: {raw!r} cannot be read ({_reason(exc)})") from None
+
+
+def confine(raw: str, name: str, roots: Sequence[Path], working_dir: Path) -> tuple[Path, os.stat_result]:
+    """The real path behind `raw` and its status, if it is a plain file inside an allowed folder.
+
+    Containment is judged before existence, so that nothing can be learnt about files outside the
+    allowed folders (they are all "outside", whether they exist or not)."""
+    if "\x00" in raw:
+        raise RefError(f"{name}: the path contains a NUL character")
+    candidate = _absolute(raw, name, working_dir)
+    allowed = [_real(root, working_dir) for root in roots]
+    # realpath, not resolve(): in non-strict mode it never raises (3.11 raises on a loop) and never
+    # tells anything about a path outside the roots.
+    if not _inside(Path(os.path.realpath(candidate)), allowed):
+        raise RefError(_outside_message(name, raw, allowed))
+    path = _resolve(candidate, name, raw, working_dir)
+    if not _inside(path, allowed):  # a link swapped in between the two looks
+        raise RefError(_outside_message(name, raw, allowed))
+    try:
+        status = os.lstat(path)
+    except OSError as exc:
+        raise RefError(f"{name}: {raw!r} cannot be read ({_reason(exc)})") from None
+    _check_plain_file(path, status, name, raw)
+    return path, status
+
+
+def _resolve(candidate: Path, name: str, raw: str, working_dir: Path) -> Path:
+    try:
+        return candidate.resolve(strict=True)
+    except FileNotFoundError:
+        start = "" if Path(raw).expanduser().is_absolute() else f" (relative paths start at {working_dir})"
+        raise RefError(f"{name}: no file at {raw!r}; check the path{start}") from None
+    except RuntimeError:  # 3.11's word for ELOOP
+        raise RefError(f"{name}: {raw!r} is a loop of symbolic links") from None
+    except OSError as exc:
+        raise RefError(f"{name}: {raw!r} cannot be read ({_reason(exc)})") from None
+
+
+def _absolute(raw: str, name: str, working_dir: Path) -> Path:
+    try:
+        candidate = Path(raw).expanduser()
+    except RuntimeError:  # "~" with no home directory to expand it to
+        raise RefError(f"{name}: cannot expand '~' in {raw!r}; give an absolute path") from None
+    return candidate if candidate.is_absolute() else working_dir / candidate
+
+
+def _real(root: Path, working_dir: Path) -> Path:
+    root = root.expanduser()
+    return (root if root.is_absolute() else working_dir / root).resolve(strict=False)
+
+
+def _inside(path: Path, roots: Sequence[Path]) -> bool:
+    return any(path.is_relative_to(root) for root in roots)
+
+
+def _outside_message(name: str, raw: str, roots: Sequence[Path]) -> str:
+    shown = ", ".join(str(root) for root in roots[:_SHOWN_ROOTS]) + (", ..." if len(roots) > _SHOWN_ROOTS else "")
+    return (
+        f"{name}: {raw!r} is outside the folders this server may read ({shown or 'none'});"
+        " move or copy the file into one of them, or allow its folder: add it to LUMA_MCP_INPUT_DIRS"
+        " in the server's environment, or as a root in the MCP client"
+    )
+
+
+def _check_plain_file(path: Path, status: os.stat_result, name: str, raw: str) -> None:
+    if stat.S_ISDIR(status.st_mode):
+        raise RefError(f"{name}: {raw!r} is a folder; give the path of a file inside it")
+    if not stat.S_ISREG(status.st_mode):
+        raise RefError(f"{name}: {raw!r} is not a regular file (a pipe, socket or device); give a media file")
+    if _inside(path, _SYSTEM_DIRS):
+        raise RefError(f"{name}: {raw!r} is a system file (/proc, /sys, /dev), not media")
+    if status.st_size == 0:
+        raise RefError(f"{name}: {raw!r} is empty")
+
+
+def _check_size(size: int, want: Want, name: str, raw: str) -> None:
+    """Before any byte is read: a huge (or sparse) file is refused by its size alone."""
+    limit = _MAX_BYTES[want]
+    if size > limit:
+        raise RefError(
+            f"{name}: {raw!r} is {size / 2**20:.1f} MB, over the API's {limit // 2**20} MB limit"
+            f" for {'an image' if want == 'image' else 'a source video'}; {_shrink(want)}"
+        )
+
+
+def _shrink(want: Want) -> str:
+    return "downscale or recompress it (JPEG)" if want == "image" else "trim it or re-encode it at a lower bitrate"
+
+
+def _check_same_file(opened: os.stat_result, examined: os.stat_result, name: str, raw: str) -> None:
+    if (opened.st_dev, opened.st_ino) != (examined.st_dev, examined.st_ino) or not stat.S_ISREG(opened.st_mode):
+        raise RefError(f"{name}: {raw!r} changed while it was being checked; try again")
+
+
+def _examine(handle: BinaryIO, path: Path, size: int, want: Want, name: str, raw: str) -> LocalMedia:
+    head = handle.read(SNIFF_BYTES)
+    media_type = _check_kind(head, want, name, raw)
+    if want == "image":
+        width, height = _image_size(handle, name, raw)
+        inline = _read_inline(handle, size, name, raw) if size <= INLINE_MAX_BYTES else None
+        return LocalMedia(path, size, "image", media_type, width, height, None, inline)
+    info = probe.video_info(handle)
+    if info is None:
+        raise RefError(f"{name}: {raw!r} could not be decoded as a video; re-encode it as H.264 MP4")
+    return LocalMedia(path, size, "video", media_type, info.width, info.height, info.seconds, None)
+
+
+def _check_kind(head: bytes, want: Want, name: str, raw: str) -> str:
+    """The file's MIME type, if its bytes are the kind of media wanted in a format the API takes."""
+    kind, media_type = sniff_kind(head), probe.media_type(head)
+    if kind == "other":
+        raise RefError(
+            f"{name}: {raw!r} is not an image or video this server recognises (PNG, JPEG, WebP, GIF; MP4, MOV,"
+            " WebM), whatever its name says"
+        )
+    if kind != want:
+        raise RefError(f"{name}: {raw!r} is {_A[kind]}, but {_A[want]} is wanted here; give {_WANTED[want]}")
+    if media_type is None:
+        raise RefError(f"{name}: {raw!r} is in {_A[kind]} format the API does not take; convert it to {_usual(kind)}")
+    return media_type
+
+
+def _usual(kind: str) -> str:
+    return "PNG or JPEG" if kind == "image" else "H.264 MP4"
+
+
+def _image_size(handle: BinaryIO, name: str, raw: str) -> tuple[int, int]:
+    size = probe.image_size(handle)
+    if size is None:
+        raise RefError(f"{name}: {raw!r} could not be decoded as an image; re-save it as PNG or JPEG")
+    if max(size) > IMAGE_MAX_SIDE:
+        raise RefError(
+            f"{name}: {raw!r} is {size[0]}x{size[1]} px, over the API's {IMAGE_MAX_SIDE} px limit per side;"
+            " downscale it"
+        )
+    return size
+
+
+def _read_inline(handle: BinaryIO, size: int, name: str, raw: str) -> bytes:
+    handle.seek(0)
+    data = handle.read(size + 1)
+    if len(data) != size:
+        raise RefError(f"{name}: {raw!r} changed while it was being read; try again")
+    return data
+
+
+def _reason(exc: BaseException) -> str:
+    return exc.strerror if isinstance(exc, OSError) and exc.strerror else type(exc).__name__

@@ -1,0 +1,106 @@
+"""What a local media file holds: its MIME type (from its first bytes), pixel size, and length.
+
+The probes are blocking (PyAV reads the container headers): call them from a worker thread. They
+never raise for bad media, they answer None: a file that does not decode is the caller's message to
+write, not a crash. PyAV is imported inside the functions so that importing this module stays cheap.
+"""
+
+from __future__ import annotations
+
+import io
+from contextlib import AbstractContextManager, nullcontext
+from fractions import Fraction
+from pathlib import Path
+from typing import BinaryIO, NamedTuple
+
+__all__ = ["VideoInfo", "image_size", "media_type", "video_info"]
+
+# The still formats the API ingests (spec 3.2: PNG, JPEG, WebP; GIF is read as its first frame).
+_IMAGE_TYPES = (
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"GIF87a", "image/gif"),
+    (b"GIF89a", "image/gif"),
+)
+
+
+class VideoInfo(NamedTuple):
+    width: int
+    height: int
+    seconds: float
+    frames: int
+
+
+def media_type(head: bytes) -> str | None:
+    """The MIME type told by a file's first bytes (at least 64 of them), for the formats we send on;
+    None for anything else (BMP, HEIC, AVIF, text...)."""
+    for magic, mime in _IMAGE_TYPES:
+        if head.startswith(magic):
+            return mime
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "image/webp"
+    if head[4:8] == b"ftyp":
+        return _iso_media_type(head[8:12])
+    if head.startswith(b"\x1a\x45\xdf\xa3"):  # EBML: WebM, or Matroska when its DocType says so
+        return "video/x-matroska" if b"matroska" in head else "video/webm"
+    return None
+
+
+def _iso_media_type(brand: bytes) -> str | None:
+    if brand in (b"avif", b"avis", b"heic", b"heix", b"mif1"):
+        return None  # ISO-BMFF stills: not formats the API documents
+    return "video/quicktime" if brand == b"qt  " else "video/mp4"
+
+
+def video_info(source: Path | bytes | BinaryIO) -> VideoInfo | None:
+    """Size, length and frame count of the first video stream; None when there is none or it does
+    not open. The frame count is estimated from the rate when the container does not store it."""
+    import av
+
+    try:
+        with _open(source) as handle, av.open(handle, mode="r") as container:
+            if not container.streams.video:
+                return None
+            stream = container.streams.video[0]
+            width, height = stream.codec_context.width, stream.codec_context.height
+            seconds = _seconds(container.duration, stream.duration, stream.time_base)
+            rate = float(stream.average_rate or 0)
+            frames = stream.frames or round(seconds * rate)
+    except (av.FFmpegError, ValueError, OSError):
+        return None
+    if width <= 0 or height <= 0:
+        return None
+    return VideoInfo(width, height, seconds, frames)
+
+
+def image_size(source: Path | bytes | BinaryIO) -> tuple[int, int] | None:
+    """Width and height of an encoded still, read from its headers; None when it does not open."""
+    import av
+
+    try:
+        with _open(source) as handle, av.open(handle, mode="r") as container:
+            if not container.streams.video:
+                return None
+            context = container.streams.video[0].codec_context
+            size = context.width, context.height
+    except (av.FFmpegError, ValueError, OSError):
+        return None
+    return size if size[0] > 0 and size[1] > 0 else None
+
+
+def _open(source: Path | bytes | BinaryIO) -> AbstractContextManager[BinaryIO]:
+    """A file object, never a name: FFmpeg reads "proto:..." names as protocols (http:, concat:).
+    An open handle stays open (its owner closes it): it is read from the start."""
+    if isinstance(source, bytes):
+        return io.BytesIO(source)
+    if isinstance(source, Path):
+        return source.open("rb")
+    source.seek(0)
+    return nullcontext(source)
+
+
+def _seconds(container_us: int | None, duration: int | None, time_base: Fraction | None) -> float:
+    """The stream's own duration when it has one, else the container's (in microseconds)."""
+    if duration is not None and time_base is not None:
+        return float(duration * time_base)
+    return container_us / 1_000_000 if container_us else 0.0

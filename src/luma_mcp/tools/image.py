@@ -1,0 +1,119 @@
+"""Image tools (Uni-1): generate_image and edit_image."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from mcp.server.mcpserver import Context
+from mcp_types import CallToolResult
+from pydantic import Field
+
+from ..api.requests import WireRef, image_body, image_edit_body
+from ..api.rules import MAX_IMAGE_REFS, PROMPT_MAX_CHARS, ImageAspectRatio, ImageModel, OutputFormat, Style
+from ..media.refs import RefContext
+from .base import LumaTool, ToolArgs, make_tool
+from .common import GENERATION_ANNOTATIONS, DryRun, MediaRef, WaitSeconds
+from .jobs import submit
+from .media import media_context, resolve_media
+from .results import GenerationResult
+
+ImagePrompt = Annotated[
+    str, Field(min_length=1, max_length=PROMPT_MAX_CHARS, description="What the image shows, or what to change.")
+]
+MODEL_HELP = "uni-1-max: higher quality, about 2.5x the price."
+
+
+class GenerateImageArgs(ToolArgs):
+    prompt: ImagePrompt
+    model: ImageModel = Field("uni-1", description=MODEL_HELP)
+    aspect_ratio: ImageAspectRatio | None = Field(None, description="Omit to let the model choose.")
+    style: Style | None = Field(None, description="manga for manga style; default auto.")
+    output_format: OutputFormat | None = Field(None, description="Omit to let the model choose.")
+    image_refs: Annotated[list[MediaRef], Field(max_length=MAX_IMAGE_REFS["image"])] | None = Field(
+        None, description="Style/content reference images (up to 9)."
+    )
+    web_search: bool = Field(False, description="Let the model search the web for reference images.")
+    wait_seconds: WaitSeconds = None
+    dry_run: DryRun = False
+
+
+class EditImageArgs(ToolArgs):
+    source: MediaRef = Field(description="The image to edit.")
+    prompt: ImagePrompt
+    model: ImageModel = Field("uni-1", description=MODEL_HELP)
+    image_refs: Annotated[list[MediaRef], Field(max_length=MAX_IMAGE_REFS["image_edit"])] | None = Field(
+        None, description="Reference images (up to 8)."
+    )
+    output_format: OutputFormat | None = None
+    wait_seconds: WaitSeconds = None
+    dry_run: DryRun = False
+
+
+def rename_image_field(wire_path: str) -> str:
+    return wire_path.replace("image_ref", "image_refs")
+
+
+async def _refs(tool: str, refs: list[MediaRef] | None, context: RefContext) -> list[WireRef]:
+    return [
+        (await resolve_media(tool, ref, want="image", field=f"image_refs[{i}]", context=context)).wire
+        for i, ref in enumerate(refs or [])
+    ]
+
+
+async def generate_image(args: GenerateImageArgs, ctx: Context[Any, Any]) -> CallToolResult:
+    context = await media_context(ctx, args.image_refs or [], dry_run=args.dry_run)
+    body = image_body(
+        prompt=args.prompt,
+        model=args.model,
+        aspect_ratio=args.aspect_ratio,
+        style=args.style,
+        output_format=args.output_format,
+        image_refs=await _refs("generate_image", args.image_refs, context),
+        web_search=args.web_search,
+    )
+    return await submit(
+        ctx, "generate_image", body, wait_seconds=args.wait_seconds, dry_run=args.dry_run, rename=rename_image_field
+    )
+
+
+async def edit_image(args: EditImageArgs, ctx: Context[Any, Any]) -> CallToolResult:
+    context = await media_context(ctx, [args.source, *(args.image_refs or [])], dry_run=args.dry_run)
+    source = await resolve_media("edit_image", args.source, want="image", field="source", context=context)
+    body = image_edit_body(
+        prompt=args.prompt,
+        source=source.wire,
+        model=args.model,
+        image_refs=await _refs("edit_image", args.image_refs, context),
+        output_format=args.output_format,
+    )
+    return await submit(
+        ctx, "edit_image", body, wait_seconds=args.wait_seconds, dry_run=args.dry_run, rename=rename_image_field
+    )
+
+
+def image_tools(default_wait: float) -> list[LumaTool]:
+    return [
+        make_tool(
+            generate_image,
+            name="generate_image",
+            title="Generate an image (Uni-1)",
+            description=(
+                "Make a 2K image with Luma Uni-1 from a prompt, optionally guided by reference images. "
+                "About $0.04 (uni-1) or $0.10 (uni-1-max). Use its id as a video's start_frame."
+            ),
+            args_model=GenerateImageArgs,
+            output_model=GenerationResult,
+            annotations=GENERATION_ANNOTATIONS,
+            defaults={"wait_seconds": default_wait},
+        ),
+        make_tool(
+            edit_image,
+            name="edit_image",
+            title="Edit an image",
+            description="Change an image with a prompt (Uni-1), optionally with reference images. About $0.04.",
+            args_model=EditImageArgs,
+            output_model=GenerationResult,
+            annotations=GENERATION_ANNOTATIONS,
+            defaults={"wait_seconds": default_wait},
+        ),
+    ]
