@@ -6,9 +6,9 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
-from conftest import session, structured, text_of
 from mcp_types import ElicitRequestParams, ElicitResult
 
+from conftest import session, structured, text_of
 from luma_mcp.emulator import Emulator
 from luma_mcp.settings import Settings
 

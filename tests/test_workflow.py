@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import av
-from conftest import session, structured, text_of
 
+from conftest import session, structured, text_of
 from luma_mcp.emulator import Emulator
 from luma_mcp.settings import Settings
 
@@ -41,7 +41,9 @@ async def call(client: Any, tool: str, arguments: dict[str, Any]) -> dict[str, A
 async def test_image_to_video_extend_reframe_edit(settings: Settings, emulator: Emulator) -> None:
     async with session(settings, emulator) as client:
         image = await call(client, "generate_image", {"prompt": "a lighthouse on a cliff", "aspect_ratio": "16:9"})
-        video = await call(client, "generate_video", {"prompt": "waves crash", "start_frame": {"generation_id": image["id"]}})
+        video = await call(
+            client, "generate_video", {"prompt": "waves crash", "start_frame": {"generation_id": image["id"]}}
+        )
         forward = await call(client, "extend_video", {"generation_id": video["id"], "prompt": "the beam sweeps"})
         backward = await call(
             client, "extend_video", {"generation_id": video["id"], "prompt": "dusk falls", "direction": "backward"}
@@ -55,7 +57,15 @@ async def test_image_to_video_extend_reframe_edit(settings: Settings, emulator: 
         retouched = await call(client, "edit_image", {"source": {"path": local_png}, "prompt": "add a red boat"})
 
     posts = emulator.generation_posts()
-    assert [p["type"] for p in posts] == ["image", "video", "video", "video", "video_reframe", "video_edit", "image_edit"]
+    assert [p["type"] for p in posts] == [
+        "image",
+        "video",
+        "video",
+        "video",
+        "video_reframe",
+        "video_edit",
+        "image_edit",
+    ]
     assert posts[0] == {"model": "uni-1", "type": "image", "prompt": "a lighthouse on a cliff", "aspect_ratio": "16:9"}
     assert "/_media/" in posts[1]["video"]["start_frame"]["url"]
     assert posts[2]["video"] == {"resolution": "720p", "start_frame": {"generation_id": video["id"]}}
