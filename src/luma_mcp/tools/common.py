@@ -8,7 +8,7 @@ from typing import Annotated
 from mcp_types import ToolAnnotations
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
-from ..api.rules import FPS, MAX_KEYFRAMES, PROMPT_MAX_CHARS
+from ..api.rules import FPS, MAX_KEYFRAMES, PROMPT_MAX_CHARS, SOURCE_MAX_SECONDS
 from ..settings import MAX_WAIT_SECONDS
 
 GENERATION_ANNOTATIONS = ToolAnnotations(
@@ -71,6 +71,20 @@ class Keyframe(BaseModel):
 
 
 Keyframes = Annotated[list[Keyframe], Field(min_length=1, max_length=MAX_KEYFRAMES)]
+
+_LONGEST_EDIT_SOURCE = int(SOURCE_MAX_SECONDS["video_edit"] * FPS)
+
+
+class GuideFrame(BaseModel):
+    """An image pinned to a frame of the source video's timeline."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    frame: Annotated[int, Field(ge=0, le=_LONGEST_EDIT_SOURCE, description=f"Frame index of the source at {FPS} fps.")]
+    image: MediaRef
+
+
+GuideFrames = Annotated[list[GuideFrame], Field(min_length=1, max_length=MAX_KEYFRAMES)]
 
 WaitSeconds = Annotated[
     float | None,

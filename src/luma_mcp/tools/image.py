@@ -8,13 +8,11 @@ from mcp.server.mcpserver import Context
 from mcp_types import CallToolResult
 from pydantic import Field
 
-from ..api.requests import WireRef, image_body, image_edit_body
+from ..api.requests import Body, WireRef, image_body, image_edit_body
 from ..api.rules import MAX_IMAGE_REFS, PROMPT_MAX_CHARS, ImageAspectRatio, ImageModel, OutputFormat, Style
-from ..media.refs import RefContext
 from .base import LumaTool, ToolArgs, make_tool
 from .common import GENERATION_ANNOTATIONS, DryRun, MediaRef, WaitSeconds
-from .jobs import submit
-from .media import media_context, resolve_media
+from .media import Resolver, generate
 from .results import GenerationResult
 
 ImagePrompt = Annotated[
@@ -53,41 +51,54 @@ def rename_image_field(wire_path: str) -> str:
     return wire_path.replace("image_ref", "image_refs")
 
 
-async def _refs(tool: str, refs: list[MediaRef] | None, context: RefContext) -> list[WireRef]:
-    return [
-        (await resolve_media(tool, ref, want="image", field=f"image_refs[{i}]", context=context)).wire
-        for i, ref in enumerate(refs or [])
-    ]
+async def _refs(resolve: Resolver, refs: list[MediaRef] | None) -> list[WireRef]:
+    return [(await resolve(ref, want="image", field=f"image_refs[{i}]")).wire for i, ref in enumerate(refs or [])]
 
 
 async def generate_image(args: GenerateImageArgs, ctx: Context[Any, Any]) -> CallToolResult:
-    context = await media_context(ctx, args.image_refs or [], dry_run=args.dry_run)
-    body = image_body(
-        prompt=args.prompt,
-        model=args.model,
-        aspect_ratio=args.aspect_ratio,
-        style=args.style,
-        output_format=args.output_format,
-        image_refs=await _refs("generate_image", args.image_refs, context),
-        web_search=args.web_search,
-    )
-    return await submit(
-        ctx, "generate_image", body, wait_seconds=args.wait_seconds, dry_run=args.dry_run, rename=rename_image_field
+    async def build(resolve: Resolver) -> tuple[Body, float | None]:
+        body = image_body(
+            prompt=args.prompt,
+            model=args.model,
+            aspect_ratio=args.aspect_ratio,
+            style=args.style,
+            output_format=args.output_format,
+            image_refs=await _refs(resolve, args.image_refs),
+            web_search=args.web_search,
+        )
+        return body, None
+
+    return await generate(
+        ctx,
+        "generate_image",
+        build,
+        refs=args.image_refs or [],
+        wait_seconds=args.wait_seconds,
+        dry_run=args.dry_run,
+        rename=rename_image_field,
     )
 
 
 async def edit_image(args: EditImageArgs, ctx: Context[Any, Any]) -> CallToolResult:
-    context = await media_context(ctx, [args.source, *(args.image_refs or [])], dry_run=args.dry_run)
-    source = await resolve_media("edit_image", args.source, want="image", field="source", context=context)
-    body = image_edit_body(
-        prompt=args.prompt,
-        source=source.wire,
-        model=args.model,
-        image_refs=await _refs("edit_image", args.image_refs, context),
-        output_format=args.output_format,
-    )
-    return await submit(
-        ctx, "edit_image", body, wait_seconds=args.wait_seconds, dry_run=args.dry_run, rename=rename_image_field
+    async def build(resolve: Resolver) -> tuple[Body, float | None]:
+        source = await resolve(args.source, want="image", field="source")
+        body = image_edit_body(
+            prompt=args.prompt,
+            source=source.wire,
+            model=args.model,
+            image_refs=await _refs(resolve, args.image_refs),
+            output_format=args.output_format,
+        )
+        return body, None
+
+    return await generate(
+        ctx,
+        "edit_image",
+        build,
+        refs=[args.source, *(args.image_refs or [])],
+        wait_seconds=args.wait_seconds,
+        dry_run=args.dry_run,
+        rename=rename_image_field,
     )
 
 

@@ -1,23 +1,89 @@
-"""MediaRef arguments -> wire references, with the folders this call may read from."""
+"""MediaRef arguments -> wire references, in two passes.
+
+A tool builds its request body twice. First with placeholders of the right shape, made without any
+I/O, so the API's rules are checked before anything is read, looked up or uploaded: an invalid call
+sends not even a GET. Then with the real references (lookups, local files, uploads), for the body
+that is actually sent.
+"""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 from urllib.parse import unquote, urlsplit
 
 import anyio
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
+from mcp_types import CallToolResult
 
-from ..media.refs import RefContext, RefError, RefLike, ResolvedRef, resolve_ref
-from .jobs import runtime_of
+from ..api.requests import Body
+from ..media.refs import RefContext, RefError, RefLike, ResolvedRef, resolve_ref, url_ref
+from .jobs import runtime_of, submit, validate
 
 logger = logging.getLogger(__name__)
 
 ROOTS_TIMEOUT = 3.0
+Want = Literal["image", "video"]
+_PLACEHOLDER_IMAGE = {"data": "iVBORw0KGgo=", "media_type": "image/png"}
+_PLACEHOLDER_FILE = {"file_id": "00000000-0000-4000-8000-000000000000"}
+
+
+class Resolver(Protocol):
+    async def __call__(self, ref: RefLike, *, want: Want, field: str) -> ResolvedRef: ...
+
+
+Build = Callable[[Resolver], Awaitable[tuple[Body, float | None]]]
+
+
+async def generate(
+    ctx: Context[Any, Any],
+    tool: str,
+    build: Build,
+    *,
+    refs: Iterable[RefLike | None],
+    wait_seconds: float | None,
+    dry_run: bool,
+    rename: Callable[[str], str],
+) -> CallToolResult:
+    """Check the rules on a placeholder body, then resolve the media for real and submit."""
+    shaped, _ = await build(placeholder)
+    validate(tool, shaped, rename)
+    resolver = await real_resolver(ctx, tool, list(refs), dry_run=dry_run)
+    body, source_seconds = await build(resolver)
+    return await submit(
+        ctx, tool, body, wait_seconds=wait_seconds, dry_run=dry_run, rename=rename, source_seconds=source_seconds
+    )
+
+
+async def placeholder(ref: RefLike, *, want: Want, field: str) -> ResolvedRef:
+    """The shape `ref` will have on the wire, without touching the network or the disk."""
+    if ref.url is not None and want == "image":
+        try:
+            return ResolvedRef(url_ref(ref.url), want)
+        except RefError:
+            return ResolvedRef(dict(_PLACEHOLDER_IMAGE), want)  # its own error surfaces in the real pass
+    if ref.url is not None:
+        return ResolvedRef({"url": "https://placeholder.invalid/v.mp4", "media_type": "video/mp4"}, want)
+    if ref.generation_id is not None and want == "video":
+        return ResolvedRef({"generation_id": ref.generation_id}, want)
+    if ref.generation_id is not None:
+        return ResolvedRef({"url": "https://placeholder.invalid/i.png"}, want)
+    return ResolvedRef(dict(_PLACEHOLDER_IMAGE if want == "image" else _PLACEHOLDER_FILE), want)
+
+
+async def real_resolver(ctx: Context[Any, Any], tool: str, refs: list[RefLike | None], *, dry_run: bool) -> Resolver:
+    context = await media_context(ctx, refs, dry_run=dry_run)
+
+    async def resolve(ref: RefLike, *, want: Want, field: str) -> ResolvedRef:
+        try:
+            return await resolve_ref(ref, want=want, field=field, ctx=context)
+        except RefError as exc:
+            raise ToolError(f"{tool}: {exc}. Nothing was sent and nothing was charged.") from None
+
+    return resolve
 
 
 async def media_context(ctx: Context[Any, Any], refs: Iterable[RefLike | None], *, dry_run: bool) -> RefContext:
@@ -52,10 +118,5 @@ async def client_roots(ctx: Context[Any, Any]) -> list[Path]:
     return [Path(unquote(urlsplit(str(root.uri)).path)) for root in result.roots if str(root.uri).startswith("file:")]
 
 
-async def resolve_media(
-    tool: str, ref: RefLike, *, want: Literal["image", "video"], field: str, context: RefContext
-) -> ResolvedRef:
-    try:
-        return await resolve_ref(ref, want=want, field=field, ctx=context)
-    except RefError as exc:
-        raise ToolError(f"{tool}: {exc}. Nothing was sent and nothing was charged.") from None
+async def optional(resolve: Resolver, ref: RefLike | None, *, want: Want, field: str) -> ResolvedRef | None:
+    return None if ref is None else await resolve(ref, want=want, field=field)

@@ -10,13 +10,12 @@ from mcp_types import CallToolResult
 from pydantic import Field
 
 from ..api import errors
-from ..api.requests import WireRef, extend_body, video_body
+from ..api.requests import Body, extend_body, video_body
 from ..api.rules import Duration, Resolution, VideoAspectRatio
-from ..media.refs import RefContext
 from .base import LumaTool, ToolArgs, make_tool
 from .common import GENERATION_ANNOTATIONS, DryRun, GenerationId, Keyframes, MediaRef, Prompt, WaitSeconds
-from .jobs import runtime_of, submit
-from .media import media_context, resolve_media
+from .jobs import runtime_of, submit, validate
+from .media import Resolver, generate, optional
 from .results import GenerationResult
 
 
@@ -66,42 +65,42 @@ def rename_extend_field(wire_path: str) -> str:
 
 
 async def generate_video(args: GenerateVideoArgs, ctx: Context[Any, Any]) -> CallToolResult:
-    frames = [k.image for k in args.keyframes or []]
-    context = await media_context(ctx, [args.start_frame, args.end_frame, *frames], dry_run=args.dry_run)
-    keyframes = None
-    if args.keyframes is not None:
-        keyframes = [
-            (k.frame, await _wire(k.image, f"keyframes[{i}].image", context)) for i, k in enumerate(args.keyframes)
-        ]
-    body = video_body(
-        prompt=args.prompt,
-        aspect_ratio=args.aspect_ratio,
-        resolution=args.resolution,
-        duration=args.duration,
-        loop=args.loop,
-        hdr=args.hdr,
-        exr_export=args.exr_export,
-        start_frame=await _image(args.start_frame, "start_frame", context),
-        end_frame=await _image(args.end_frame, "end_frame", context),
-        keyframes=keyframes,
+    async def build(resolve: Resolver) -> tuple[Body, float | None]:
+        keyframes = None
+        if args.keyframes is not None:
+            keyframes = [
+                (k.frame, (await resolve(k.image, want="image", field=f"keyframes[{i}].image")).wire)
+                for i, k in enumerate(args.keyframes)
+            ]
+        start = await optional(resolve, args.start_frame, want="image", field="start_frame")
+        end = await optional(resolve, args.end_frame, want="image", field="end_frame")
+        body = video_body(
+            prompt=args.prompt,
+            aspect_ratio=args.aspect_ratio,
+            resolution=args.resolution,
+            duration=args.duration,
+            loop=args.loop,
+            hdr=args.hdr,
+            exr_export=args.exr_export,
+            start_frame=start.wire if start else None,
+            end_frame=end.wire if end else None,
+            keyframes=keyframes,
+        )
+        return body, None
+
+    refs = [args.start_frame, args.end_frame, *(k.image for k in args.keyframes or [])]
+    return await generate(
+        ctx,
+        "generate_video",
+        build,
+        refs=refs,
+        wait_seconds=args.wait_seconds,
+        dry_run=args.dry_run,
+        rename=rename_video_field,
     )
-    return await submit(
-        ctx, "generate_video", body, wait_seconds=args.wait_seconds, dry_run=args.dry_run, rename=rename_video_field
-    )
-
-
-async def _image(ref: MediaRef | None, field: str, context: RefContext) -> WireRef | None:
-    return None if ref is None else await _wire(ref, field, context)
-
-
-async def _wire(ref: MediaRef, field: str, context: RefContext) -> WireRef:
-    return (await resolve_media("generate_video", ref, want="image", field=field, context=context)).wire
 
 
 async def extend_video(args: ExtendVideoArgs, ctx: Context[Any, Any]) -> CallToolResult:
-    runtime = runtime_of(ctx)
-    if runtime.api is not None:  # a dry run without a key still validates and prices
-        await _check_extendable(runtime.api, args.generation_id)
     body = extend_body(
         prompt=args.prompt,
         generation_id=args.generation_id,
@@ -109,6 +108,10 @@ async def extend_video(args: ExtendVideoArgs, ctx: Context[Any, Any]) -> CallToo
         resolution=args.resolution,
         loop=args.loop,
     )
+    validate("extend_video", body, rename_extend_field)  # before the lookup: an invalid call sends nothing
+    runtime = runtime_of(ctx)
+    if runtime.api is not None:  # a dry run without a key still validates and prices
+        await _check_extendable(runtime.api, args.generation_id)
     return await submit(
         ctx, "extend_video", body, wait_seconds=args.wait_seconds, dry_run=args.dry_run, rename=rename_extend_field
     )

@@ -9,7 +9,7 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import CallToolResult
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..api.requests import edit_body, reframe_body
+from ..api.requests import Body, edit_body, reframe_body
 from ..api.rules import (
     FPS,
     PROMPT_MAX_CHARS,
@@ -21,9 +21,8 @@ from ..api.rules import (
 )
 from ..media.refs import ResolvedRef
 from .base import LumaTool, ToolArgs, make_tool
-from .common import GENERATION_ANNOTATIONS, DryRun, Keyframes, MediaRef, Prompt, WaitSeconds
-from .jobs import submit
-from .media import media_context, resolve_media
+from .common import GENERATION_ANNOTATIONS, DryRun, GuideFrames, MediaRef, Prompt, WaitSeconds
+from .media import Resolver, generate, optional
 from .results import GenerationResult
 
 Unit = Annotated[float, Field(ge=0, le=1)]
@@ -73,7 +72,7 @@ class EditVideoArgs(ToolArgs):
     )
     controls: Controls | None = None
     start_frame: MediaRef | None = Field(None, description="Image for what the first frame should look like.")
-    guide_frames: Keyframes | None = Field(None, description="Images pinned at frames of the source (24 fps).")
+    guide_frames: GuideFrames | None = Field(None, description="Images pinned at frames of the source.")
     resolution: Resolution = "720p"
     hdr: bool = Field(False, description="HDR output (720p/1080p).")
     exr_export: bool = Field(False, description="Also export EXR; requires hdr.")
@@ -111,45 +110,38 @@ def rename_edit_field(wire_path: str) -> str:
 
 
 async def edit_video(args: EditVideoArgs, ctx: Context[Any, Any]) -> CallToolResult:
-    guides = [g.image for g in args.guide_frames or []]
-    context = await media_context(ctx, [args.source, args.start_frame, *guides], dry_run=args.dry_run)
-    source = await resolve_media("edit_video", args.source, want="video", field="source", context=context)
-    _check_length("edit_video", "video_edit", source)
-    _check_guides(args, source)
-    start = None
-    if args.start_frame is not None:
-        start = await resolve_media("edit_video", args.start_frame, want="image", field="start_frame", context=context)
-    guide_frames = None
-    if args.guide_frames is not None:
-        guide_frames = [
-            (
-                g.frame,
-                (
-                    await resolve_media(
-                        "edit_video", g.image, want="image", field=f"guide_frames[{i}].image", context=context
-                    )
-                ).wire,
-            )
-            for i, g in enumerate(args.guide_frames)
-        ]
-    body = edit_body(
-        prompt=args.prompt,
-        source=source.wire,
-        resolution=args.resolution,
-        hdr=args.hdr,
-        exr_export=args.exr_export,
-        start_frame=start.wire if start else None,
-        edit=_edit_options(args),
-        guide_frames=guide_frames,
-    )
-    return await submit(
+    async def build(resolve: Resolver) -> tuple[Body, float | None]:
+        source = await resolve(args.source, want="video", field="source")
+        _check_length("edit_video", "video_edit", source)
+        _check_guides(args, source)
+        start = await optional(resolve, args.start_frame, want="image", field="start_frame")
+        guide_frames = None
+        if args.guide_frames is not None:
+            guide_frames = [
+                (g.frame, (await resolve(g.image, want="image", field=f"guide_frames[{i}].image")).wire)
+                for i, g in enumerate(args.guide_frames)
+            ]
+        body = edit_body(
+            prompt=args.prompt,
+            source=source.wire,
+            resolution=args.resolution,
+            hdr=args.hdr,
+            exr_export=args.exr_export,
+            start_frame=start.wire if start else None,
+            edit=_edit_options(args),
+            guide_frames=guide_frames,
+        )
+        return body, source.seconds
+
+    refs = [args.source, args.start_frame, *(g.image for g in args.guide_frames or [])]
+    return await generate(
         ctx,
         "edit_video",
-        body,
+        build,
+        refs=refs,
         wait_seconds=args.wait_seconds,
         dry_run=args.dry_run,
         rename=rename_edit_field,
-        source_seconds=source.seconds,
     )
 
 
@@ -187,24 +179,26 @@ def rename_reframe_field(wire_path: str) -> str:
 
 
 async def reframe_video(args: ReframeVideoArgs, ctx: Context[Any, Any]) -> CallToolResult:
-    context = await media_context(ctx, [args.source], dry_run=args.dry_run)
-    source = await resolve_media("reframe_video", args.source, want="video", field="source", context=context)
-    _check_length("reframe_video", "video_reframe", source)
-    body = reframe_body(
-        prompt=args.prompt or REFRAME_PROMPT,
-        source=source.wire,
-        aspect_ratio=args.aspect_ratio,
-        resolution=args.resolution,
-        source_position=args.source_position.model_dump() if args.source_position else None,
-    )
-    return await submit(
+    async def build(resolve: Resolver) -> tuple[Body, float | None]:
+        source = await resolve(args.source, want="video", field="source")
+        _check_length("reframe_video", "video_reframe", source)
+        body = reframe_body(
+            prompt=args.prompt or REFRAME_PROMPT,
+            source=source.wire,
+            aspect_ratio=args.aspect_ratio,
+            resolution=args.resolution,
+            source_position=args.source_position.model_dump() if args.source_position else None,
+        )
+        return body, source.seconds
+
+    return await generate(
         ctx,
         "reframe_video",
-        body,
+        build,
+        refs=[args.source],
         wait_seconds=args.wait_seconds,
         dry_run=args.dry_run,
         rename=rename_reframe_field,
-        source_seconds=source.seconds,
     )
 
 
