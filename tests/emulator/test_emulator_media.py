@@ -13,10 +13,10 @@ from luma_mcp.emulator.media import (
     encode_image,
     encode_video,
     image_size,
-    probe_video,
     render_cached,
     video_size,
 )
+from luma_mcp.media.probe import video_info as probe_video
 from luma_mcp.media.sniff import sniff_kind
 
 

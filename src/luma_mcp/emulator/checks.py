@@ -24,8 +24,10 @@ import anyio.to_thread
 from luma_mcp.api.rules import check_source_duration
 from luma_mcp.api.rules.vocabulary import IMAGE_MAX_BYTES, VIDEO_SOURCE_MAX_BYTES
 
+from ..media.probe import VideoInfo
+from ..media.probe import image_size as probe_image_size
+from ..media.probe import video_info as probe_video
 from ..media.sniff import sniff_kind
-from .media import VideoInfo, probe_image_size, probe_video
 from .store import Generation, Store
 
 Expect = Literal["image", "video", "any"]
@@ -34,7 +36,7 @@ _STATUS_HOOK = re.compile(r"/__(\d{3})(?:/|$)")
 _VIDEO_EXTENSIONS = (".mp4", ".mov", ".webm", ".mkv", ".m4v", ".avi")
 _IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp", ".gif", ".bmp")
 _MEDIA_PATH = re.compile(r"/_media/([0-9a-f-]{36})/(\d+)/([^/]+)")
-_URL_DEFAULT = VideoInfo(1280, 720, 5.0)
+_URL_DEFAULT = VideoInfo(1280, 720, 5.0, 120)
 
 
 class ApiError(Exception):
@@ -152,9 +154,7 @@ async def _from_data(path: str, data: Any, expect: Expect) -> MediaInfo:
     return await _from_bytes(path, raw[:64], raw, expect, lenient=False)
 
 
-async def _from_bytes(
-    path: str, head: bytes, media: bytes | Path, expect: Expect, *, lenient: bool
-) -> MediaInfo:
+async def _from_bytes(path: str, head: bytes, media: bytes | Path, expect: Expect, *, lenient: bool) -> MediaInfo:
     """Sniff, then probe: an image where one is wanted, a decodable video where a video is wanted.
     Uploaded files are judged leniently (an undecodable video counts as 5 s 16:9): ingest accepted them."""
     sniffed = sniff_kind(head)
@@ -194,9 +194,7 @@ def _from_url(store: Store, path: str, url: str, expect: Expect) -> MediaInfo:
     return MediaInfo("video", _URL_DEFAULT.width, _URL_DEFAULT.height, seconds)
 
 
-def _from_own_url(
-    store: Store, path: str, match: re.Match[str], params: dict[str, str], expect: Expect
-) -> MediaInfo:
+def _from_own_url(store: Store, path: str, match: re.Match[str], params: dict[str, str], expect: Expect) -> MediaInfo:
     generation = store.by_id.get(match.group(1))
     index = int(match.group(2))
     if generation is None or index >= len(generation.outputs):

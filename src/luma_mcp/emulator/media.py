@@ -15,7 +15,6 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from fractions import Fraction
-from pathlib import Path
 from typing import TYPE_CHECKING, Literal, cast
 
 import anyio.to_thread
@@ -234,52 +233,3 @@ async def render_async(spec: MediaSpec) -> bytes:
     if cached is not None:
         return cached
     return await anyio.to_thread.run_sync(render_cached, spec)
-
-
-# --- probing and sniffing ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class VideoInfo:
-    width: int
-    height: int
-    seconds: float
-
-
-def probe_video(data: bytes | Path) -> VideoInfo | None:
-    """Size and length of a video given as bytes or a file path; None when it does not decode."""
-    import av
-
-    source = io.BytesIO(data) if isinstance(data, bytes) else str(data)
-    try:
-        with av.open(source, mode="r") as container:
-            if not container.streams.video:
-                return None
-            stream = container.streams.video[0]
-            seconds = _stream_seconds(container.duration, stream.duration, stream.time_base, stream.frames)
-            return VideoInfo(stream.codec_context.width, stream.codec_context.height, seconds)
-    except (av.FFmpegError, ValueError, OSError):
-        return None
-
-
-def _stream_seconds(
-    container_us: int | None, duration: int | None, time_base: Fraction | None, frames: int
-) -> float:
-    if duration is not None and time_base is not None:
-        return float(duration * time_base)
-    if container_us:
-        return container_us / 1_000_000
-    return frames / FPS
-
-
-def probe_image_size(data: bytes | Path) -> tuple[int, int] | None:
-    """Width and height of an encoded still (PNG, JPEG, WebP, GIF...), or None."""
-    import av
-
-    source = io.BytesIO(data) if isinstance(data, bytes) else str(data)
-    try:
-        with av.open(source, mode="r") as container:
-            stream = container.streams.video[0]
-            return stream.codec_context.width, stream.codec_context.height
-    except (av.FFmpegError, ValueError, OSError, IndexError):
-        return None
