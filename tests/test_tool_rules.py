@@ -152,3 +152,44 @@ async def test_local_files_are_confined_and_sniffed(
         result = await client.call_tool("edit_image", {"prompt": "p", "source": {"path": str(media_dir / name)}})
     assert result.is_error and "source.path" in text_of(result) and words in text_of(result).lower(), text_of(result)
     assert emulator.requests == []
+
+
+async def test_source_length_limits_are_read_from_local_files(settings: Settings, emulator: Emulator) -> None:
+    settings.output_dir.mkdir(parents=True)
+    long_clip = settings.output_dir / "long.mp4"
+    long_clip.write_bytes(encode_video(64, 36, 19 * 24))  # 19 s: over the edit limit, under the reframe one
+    async with session(settings, emulator) as client:
+        edit = await client.call_tool("edit_video", {"source": {"path": str(long_clip)}, "prompt": "p"})
+        assert emulator.requests == []
+        reframe = await client.call_tool(
+            "reframe_video", {"source": {"path": str(long_clip)}, "aspect_ratio": "1:1", "dry_run": True}
+        )
+    assert edit.is_error and "18 s" in text_of(edit) and "E3" in text_of(edit)
+    assert not reframe.is_error and structured(reframe)["estimated_cost_usd"] == pytest.approx(0.12 * 19)
+
+
+async def test_the_clients_roots_widen_what_may_be_read(settings: Settings, emulator: Emulator, tmp_path: Path) -> None:
+    from mcp_types import ListRootsResult, Root
+
+    shared = tmp_path / "client-project"
+    shared.mkdir()
+    picture = shared / "frame.png"
+    picture.write_bytes(encode_image_png())
+
+    async def roots(context: Any) -> ListRootsResult:
+        return ListRootsResult(roots=[Root(uri=shared.as_uri())])
+
+    arguments = {"prompt": "p", "source": {"path": str(picture)}, "dry_run": True}
+    async with session(settings, emulator) as client:
+        without = await client.call_tool("edit_image", arguments)
+    async with session(settings, emulator, list_roots_callback=roots, mode="legacy") as client:
+        with_roots = await client.call_tool("edit_image", arguments)
+    assert without.is_error and "outside the folders" in text_of(without)
+    assert not with_roots.is_error, text_of(with_roots)
+    assert structured(with_roots)["request"]["source"]["media_type"] == "image/png"
+
+
+def encode_image_png() -> bytes:
+    from luma_mcp.emulator.media import encode_image
+
+    return encode_image(32, 32, "png")

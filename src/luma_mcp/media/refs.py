@@ -29,6 +29,7 @@ from ..api.client import Generation, LumaApi
 from ..api.errors import LumaApiError, NotFound
 from ..api.files import upload_file
 from ..api.requests import WireRef
+from ..api.rules import check_source_duration
 from ..api.rules.vocabulary import IMAGE_MAX_BYTES, VIDEO_SOURCE_MAX_BYTES, VIDEO_TYPES
 from . import probe
 from .local import LocalMedia, RefError, inspect_local
@@ -41,7 +42,6 @@ __all__ = [
     "RefLike",
     "ResolvedRef",
     "Want",
-    "image_ref",
     "resolve_ref",
     "url_ref",
 ]
@@ -100,11 +100,15 @@ class ResolvedRef:
     height: int | None = None
 
 
-async def resolve_ref(ref: RefLike, *, want: Want, field: str, ctx: RefContext) -> ResolvedRef:
+async def resolve_ref(
+    ref: RefLike, *, want: Want, field: str, ctx: RefContext, source_for: str | None = None
+) -> ResolvedRef:
     """The wire form of `ref` where `want` media is expected; `field` names the argument in messages
-    (e.g. "source", "keyframes[2].image"). Raises `RefError`; nothing is sent when it does."""
+    (e.g. "source", "keyframes[2].image"). `source_for`: the generation type this video is the source of,
+    so a local file over its length limit is refused before it is uploaded. Raises `RefError`; nothing
+    is sent when it does."""
     if ref.path is not None:
-        return await _from_path(ref.path, want, f"{field}.path", ctx)
+        return await _from_path(ref.path, want, f"{field}.path", ctx, source_for)
     if ref.url is not None:
         if want == "image":
             return ResolvedRef(_image_url(ref.url, f"{field}.url"), "image")
@@ -156,10 +160,12 @@ def _http_suffix(url: str, name: str) -> str:
 def _image_data(uri: str, name: str) -> WireRef:
     claimed, raw = _decode_data_uri(uri, name)
     if not claimed.startswith("image/"):
-        raise RefError(f"{name}: the data: URI holds {claimed}, but an image is wanted here")
+        raise RefError(f"{name}: the data: URI holds {claimed[:60]}, but an image is wanted here")
     head = raw[:SNIFF_BYTES]
     if sniff_kind(head) != "image":
-        raise RefError(f"{name}: the data: URI claims {claimed}, but its bytes are not an image (PNG, JPEG, GIF, WebP)")
+        raise RefError(
+            f"{name}: the data: URI claims {claimed[:60]}, but its bytes are not an image (PNG, JPEG, GIF, WebP)"
+        )
     _check_size(len(raw), "image", name)
     return {"data": base64.b64encode(raw).decode("ascii"), "media_type": probe.media_type(head) or claimed}
 
@@ -262,9 +268,12 @@ async def _saved_video_info(generation_id: str, ctx: RefContext) -> probe.VideoI
 # --- path -------------------------------------------------------------------------------------------
 
 
-async def _from_path(raw: str, want: Want, name: str, ctx: RefContext) -> ResolvedRef:
+async def _from_path(raw: str, want: Want, name: str, ctx: RefContext, source_for: str | None) -> ResolvedRef:
     working_dir = ctx.working_dir or Path.cwd()
     media = await anyio.to_thread.run_sync(inspect_local, raw, want, name, tuple(ctx.allowed_roots), working_dir)
+    too_long = check_source_duration(source_for, media.seconds) if source_for and media.seconds else None
+    if too_long is not None:
+        raise RefError(f"{name}: {too_long.detail} [rule {too_long.rule}]; {too_long.fix}")
     if media.inline is not None:
         wire: WireRef = {"data": base64.b64encode(media.inline).decode("ascii"), "media_type": media.media_type}
     else:
@@ -288,18 +297,3 @@ async def _upload(media: LocalMedia, raw: str, name: str, ctx: RefContext) -> st
         )
     except LumaApiError as exc:
         raise RefError(f"{name}: uploading {raw!r} to Luma failed: {exc}") from None
-
-
-# --- the former entry point -------------------------------------------------------------------------
-
-
-async def image_ref(ref: RefLike, api: LumaApi | None) -> WireRef:
-    """The wire form of `ref` at an image position, for callers without a `RefContext` (no local
-    paths). Superseded by `resolve_ref`; kept until every tool has moved to it."""
-    if ref.url is not None:
-        return url_ref(ref.url)
-    if ref.generation_id is not None:
-        return _image_output_url(await _completed_generation(ref.generation_id, "generation_id", api), "generation_id")
-    raise RefError(
-        "path: local files are not accepted by this version yet; give the image as an http(s) url or a data: URI"
-    )

@@ -9,6 +9,7 @@ that is actually sent.
 from __future__ import annotations
 
 import logging
+import warnings
 from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
 from typing import Any, Literal, Protocol
@@ -17,6 +18,7 @@ from urllib.parse import unquote, urlsplit
 import anyio
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
+from mcp.shared.exceptions import MCPDeprecationWarning
 from mcp_types import CallToolResult
 
 from ..api.requests import Body
@@ -32,7 +34,7 @@ _PLACEHOLDER_FILE = {"file_id": "00000000-0000-4000-8000-000000000000"}
 
 
 class Resolver(Protocol):
-    async def __call__(self, ref: RefLike, *, want: Want, field: str) -> ResolvedRef: ...
+    async def __call__(self, ref: RefLike, *, want: Want, field: str, source_for: str | None = None) -> ResolvedRef: ...
 
 
 Build = Callable[[Resolver], Awaitable[tuple[Body, float | None]]]
@@ -58,7 +60,7 @@ async def generate(
     )
 
 
-async def placeholder(ref: RefLike, *, want: Want, field: str) -> ResolvedRef:
+async def placeholder(ref: RefLike, *, want: Want, field: str, source_for: str | None = None) -> ResolvedRef:
     """The shape `ref` will have on the wire, without touching the network or the disk."""
     if ref.url is not None and want == "image":
         try:
@@ -77,9 +79,9 @@ async def placeholder(ref: RefLike, *, want: Want, field: str) -> ResolvedRef:
 async def real_resolver(ctx: Context[Any, Any], tool: str, refs: list[RefLike | None], *, dry_run: bool) -> Resolver:
     context = await media_context(ctx, refs, dry_run=dry_run)
 
-    async def resolve(ref: RefLike, *, want: Want, field: str) -> ResolvedRef:
+    async def resolve(ref: RefLike, *, want: Want, field: str, source_for: str | None = None) -> ResolvedRef:
         try:
-            return await resolve_ref(ref, want=want, field=field, ctx=context)
+            return await resolve_ref(ref, want=want, field=field, ctx=context, source_for=source_for)
         except RefError as exc:
             raise ToolError(f"{tool}: {exc}. Nothing was sent and nothing was charged.") from None
 
@@ -110,7 +112,9 @@ async def client_roots(ctx: Context[Any, Any]) -> list[Path]:
     if capabilities is None or capabilities.roots is None:
         return []
     try:
-        with anyio.fail_after(ROOTS_TIMEOUT):
+        with anyio.fail_after(ROOTS_TIMEOUT), warnings.catch_warnings():
+            # Deprecated from 2026-07-28 on, but it is how today's clients (2025-11-25) share their folders.
+            warnings.simplefilter("ignore", MCPDeprecationWarning)
             result = await ctx.session.list_roots()
     except Exception as exc:  # a client that cannot answer must not break the call: roots only widen access
         logger.info("Could not list the client's roots: %s", type(exc).__name__)

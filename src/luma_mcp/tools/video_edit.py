@@ -111,7 +111,7 @@ def rename_edit_field(wire_path: str) -> str:
 
 async def edit_video(args: EditVideoArgs, ctx: Context[Any, Any]) -> CallToolResult:
     async def build(resolve: Resolver) -> tuple[Body, float | None]:
-        source = await resolve(args.source, want="video", field="source")
+        source = await resolve(args.source, want="video", field="source", source_for="video_edit")
         _check_length("edit_video", "video_edit", source)
         _check_guides(args, source)
         start = await optional(resolve, args.start_frame, want="image", field="start_frame")
@@ -180,7 +180,7 @@ def rename_reframe_field(wire_path: str) -> str:
 
 async def reframe_video(args: ReframeVideoArgs, ctx: Context[Any, Any]) -> CallToolResult:
     async def build(resolve: Resolver) -> tuple[Body, float | None]:
-        source = await resolve(args.source, want="video", field="source")
+        source = await resolve(args.source, want="video", field="source", source_for="video_reframe")
         _check_length("reframe_video", "video_reframe", source)
         body = reframe_body(
             prompt=args.prompt or REFRAME_PROMPT,
