@@ -224,6 +224,12 @@ async def test_system_files_are_refused_even_under_an_allowed_root(
     assert expected in message and emulator.requests == []
 
 
+async def test_an_undecodable_video_is_refused(ctx: RefContext, emulator: Emulator, allowed: Path) -> None:
+    (allowed / "broken.mp4").write_bytes(MP4[:64] + bytes(500))
+    assert "could not be decoded as a video" in await refused(ctx, "video", path="broken.mp4")
+    assert emulator.requests == []
+
+
 async def test_a_too_long_video_is_refused_by_size_before_reading(ctx: RefContext, allowed: Path) -> None:
     with (allowed / "long.mp4").open("wb") as handle:
         handle.write(MP4[:64])
@@ -265,6 +271,13 @@ async def test_a_symlink_within_the_roots_is_followed(ctx: RefContext, allowed: 
     (allowed / "real.png").write_bytes(PNG)
     (allowed / "alias.png").symlink_to(allowed / "real.png")
     assert (await resolve(ctx, path="alias.png")).wire["media_type"] == "image/png"
+
+
+async def test_a_root_that_is_a_symlink_allows_its_target(ctx: RefContext, allowed: Path, tmp_path: Path) -> None:
+    (allowed / "photo.png").write_bytes(PNG)
+    (tmp_path / "shortcut").symlink_to(allowed, target_is_directory=True)
+    linked = replace(ctx, allowed_roots=[tmp_path / "shortcut"])
+    assert (await resolve(linked, path=str(tmp_path / "shortcut" / "photo.png"))).kind == "image"
 
 
 async def test_a_large_image_is_uploaded(ctx: RefContext, emulator: Emulator, allowed: Path) -> None:

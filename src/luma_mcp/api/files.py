@@ -15,8 +15,7 @@ from typing import TypeVar
 import anyio
 import httpx
 from luma_agents import APIConnectionError, APIResponseValidationError, APIStatusError
-from luma_agents.types import File
-from luma_agents.types.presigned_upload import PresignedUpload
+from luma_agents.types import File, PresignedUpload
 
 from . import errors
 from .client import LumaApi, connection_error, status_error

@@ -26,15 +26,17 @@ if TYPE_CHECKING:
 __all__ = ["Emulator", "EmulatorConfig", "Fault", "Faults", "RecordedRequest", "make_server", "serve"]
 
 
-def make_server(emulator: Emulator, host: str = "127.0.0.1", port: int = 8089, *,
-                log_level: str = "warning") -> uvicorn.Server:
+def make_server(
+    emulator: Emulator, host: str = "127.0.0.1", port: int = 8089, *, log_level: str = "warning"
+) -> uvicorn.Server:
     """A uvicorn server for `emulator`, not yet started (`.run()` blocks; `.should_exit` stops it)."""
     import uvicorn
 
     return uvicorn.Server(uvicorn.Config(emulator.app, host=host, port=port, log_level=log_level, lifespan="off"))
 
 
-def serve(config: EmulatorConfig | None = None, host: str = "127.0.0.1", port: int = 8089, *,
-          log_level: str = "warning") -> None:
+def serve(
+    config: EmulatorConfig | None = None, host: str = "127.0.0.1", port: int = 8089, *, log_level: str = "warning"
+) -> None:
     """Run an emulator over HTTP until interrupted (blocking)."""
     make_server(Emulator(config), host, port, log_level=log_level).run()

@@ -57,8 +57,7 @@ class Emulator:
         return [
             request.body
             for request in self.requests
-            if request.method == "POST" and request.path.rstrip("/") == "/v1/generations"
-            and request.body is not None
+            if request.method == "POST" and request.path.rstrip("/") == "/v1/generations" and request.body is not None
         ]
 
     def now(self) -> float:
@@ -99,9 +98,7 @@ def build_app(emulator: Emulator) -> Starlette:
     return Starlette(
         routes=routes,
         middleware=[Middleware(EmulatorMiddleware, log=emulator.requests, faults=emulator.faults)],
-        exception_handlers={
-            ApiError: api_error_handler, HTTPException: http_error_handler, Exception: crash_handler
-        },
+        exception_handlers={ApiError: api_error_handler, HTTPException: http_error_handler, Exception: crash_handler},
     )
 
 
@@ -152,9 +149,7 @@ class GenerationsApi:
             outputs = [self._output_json(request, generation, n, now) for n in range(len(generation.outputs))]
         return JSONResponse(_generation_json(generation, now, outputs))
 
-    def _output_json(
-        self, request: Request, generation: Generation, index: int, now: float
-    ) -> dict[str, Any]:
+    def _output_json(self, request: Request, generation: Generation, index: int, now: float) -> dict[str, Any]:
         output = generation.outputs[index]
         resource = f"{generation.id}/{index}/{output.spec.filename}"
         query = self.store.signer.query(resource, now, int(self.config.url_ttl_seconds))
@@ -208,8 +203,10 @@ class AdminApi:
             fault = self.emulator.faults.add_from_json(payload)
         except ValueError as err:
             return error(400, str(err))
-        return JSONResponse({"fault": fault.to_json() if fault else None,
-                             "expire_urls": self.emulator.faults.expire_urls}, status_code=201)
+        return JSONResponse(
+            {"fault": fault.to_json() if fault else None, "expire_urls": self.emulator.faults.expire_urls},
+            status_code=201,
+        )
 
     async def list_faults(self, request: Request) -> Response:
         faults = self.emulator.faults

@@ -121,8 +121,15 @@ class Faults:
         times: int | None = 1,
     ) -> Fault:
         fault = Fault(
-            route, status, detail, retry_after, accept_then_fail, drop_connection, delay_seconds,
-            malformed_json, times,
+            route,
+            status,
+            detail,
+            retry_after,
+            accept_then_fail,
+            drop_connection,
+            delay_seconds,
+            malformed_json,
+            times,
         )
         _validate(fault)
         self._pending.append(fault)

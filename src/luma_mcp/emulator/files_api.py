@@ -38,9 +38,14 @@ class FilesApi:
         if purpose not in PURPOSES:
             raise ApiError(400, f"Invalid purpose '{purpose}'")
         stored = self.store.add_file(
-            key, mime_type=mime_type, size_bytes=size, purpose=purpose,
-            filename=_optional_str(body.get("filename")), user_id=_optional_str(body.get("user_id")),
-            expires_at=_optional_str(body.get("expires_at")), upload_headers={"Content-Type": mime_type},
+            key,
+            mime_type=mime_type,
+            size_bytes=size,
+            purpose=purpose,
+            filename=_optional_str(body.get("filename")),
+            user_id=_optional_str(body.get("user_id")),
+            expires_at=_optional_str(body.get("expires_at")),
+            upload_headers={"Content-Type": mime_type},
         )
         return JSONResponse(self._created(request, stored), status_code=201)
 
@@ -61,7 +66,8 @@ class FilesApi:
         if state is not None and state not in FILE_STATES:
             raise ApiError(400, f"Invalid state '{state}'")
         files = [
-            stored for stored in self.store.files_newest_first(key)
+            stored
+            for stored in self.store.files_newest_first(key)
             if (purpose is None or stored.purpose == purpose)
             and (stored.state == state if state is not None else stored.state != "deleted")
         ]
@@ -71,11 +77,13 @@ class FilesApi:
                 raise ApiError(400, "Invalid cursor")
             files = files[ids.index(cursor) + 1 :]
         page, more = files[:limit], len(files) > limit
-        return JSONResponse({
-            "data": [stored.to_json() for stored in page],
-            "has_more": more,
-            "next_cursor": page[-1].id if more else None,
-        })
+        return JSONResponse(
+            {
+                "data": [stored.to_json() for stored in page],
+                "has_more": more,
+                "next_cursor": page[-1].id if more else None,
+            }
+        )
 
     async def get(self, request: Request) -> Response:
         return JSONResponse(self._file(request).to_json())

@@ -31,8 +31,13 @@ class RecordedRequest:
     query: str = field(default="")
 
     def to_json(self) -> dict[str, Any]:
-        return {"method": self.method, "path": self.path, "query": self.query, "body": self.body,
-                "headers": self.headers}
+        return {
+            "method": self.method,
+            "path": self.path,
+            "query": self.query,
+            "body": self.body,
+            "headers": self.headers,
+        }
 
 
 class DroppedConnection(ConnectionResetError):
@@ -151,22 +156,25 @@ async def _run_and_discard(app: ASGIApp, scope: Scope, receive: Receive) -> int:
 
 async def _malformed(status: int, send: Send) -> None:
     body = b'{"id": "truncated'  # what a proxy cutting the body short would leave
-    await send({
-        "type": "http.response.start",
-        "status": status,
-        "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
-    })
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+        }
+    )
     await send({"type": "http.response.body", "body": body})
 
 
 async def _drop(send: Send) -> None:
     # Promise more bytes than are sent, then fail: over HTTP the server closes the connection
     # mid-body; in-process (httpx.ASGITransport) the exception reaches the client.
-    await send({
-        "type": "http.response.start",
-        "status": 200,
-        "headers": [(b"content-type", b"application/json"), (b"content-length", b"4096")],
-    })
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 200,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", b"4096")],
+        }
+    )
     await send({"type": "http.response.body", "body": b'{"id": ', "more_body": True})
     raise DroppedConnection("emulator fault: connection dropped mid-response")
-

@@ -19,10 +19,7 @@ def error(status: int, detail: str, headers: dict[str, str] | None = None) -> JS
 
 def s3_error(status: int, code: str, message: str) -> Response:
     """What S3 answers for presigned URLs: XML, not the API's JSON."""
-    body = (
-        '<?xml version="1.0" encoding="UTF-8"?>\n'
-        f"<Error><Code>{code}</Code><Message>{message}</Message></Error>"
-    )
+    body = f'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>{code}</Code><Message>{message}</Message></Error>'
     return Response(body, status_code=status, media_type="application/xml")
 
 

@@ -13,16 +13,34 @@ from typing import Any
 from .checks import ApiError
 
 _OBJECTS = (
-    "video", "layering", "source", "video.edit", "video.source_position", "video.edit.controls",
-    "video.start_frame", "video.end_frame",
+    "video",
+    "layering",
+    "source",
+    "video.edit",
+    "video.source_position",
+    "video.edit.controls",
+    "video.start_frame",
+    "video.end_frame",
 )
 _LISTS = (
-    "image_ref", "video.keyframes", "video.keyframe_indexes", "video.edit.keyframes", "video.edit.keyframe_indexes"
+    "image_ref",
+    "video.keyframes",
+    "video.keyframe_indexes",
+    "video.edit.keyframes",
+    "video.edit.keyframe_indexes",
 )
 _BOOLEANS = ("video.loop", "video.hdr", "video.exr_export", "video.edit.auto_controls")
 _STRINGS = (
-    "model", "type", "aspect_ratio", "style", "output_format", "user_id", "video.resolution", "video.duration",
-    "video.edit.strength", "layering.resolution",
+    "model",
+    "type",
+    "aspect_ratio",
+    "style",
+    "output_format",
+    "user_id",
+    "video.resolution",
+    "video.duration",
+    "video.edit.strength",
+    "layering.resolution",
 )
 _REF_LISTS = ("image_ref", "video.keyframes", "video.edit.keyframes")
 _KINDS: tuple[tuple[tuple[str, ...], str, Callable[[Any], bool]], ...] = (

@@ -234,8 +234,7 @@ class Store:
         return sum(
             1
             for generation in self.generations.get(key, {}).values()
-            if generation.state(now) in ("queued", "processing")
-            and now - generation.created < SLOT_TRACKING_SECONDS
+            if generation.state(now) in ("queued", "processing") and now - generation.created < SLOT_TRACKING_SECONDS
         )
 
     # --- files --------------------------------------------------------------------------------------

@@ -114,8 +114,9 @@ def _absolute(raw: str, name: str, working_dir: Path) -> Path:
 
 
 def _real(root: Path, working_dir: Path) -> Path:
-    root = root.expanduser()
-    return (root if root.is_absolute() else working_dir / root).resolve(strict=False)
+    """An allowed root with its links followed (a root that is a link allows what it points to).
+    Roots come expanded from the settings; a relative one is taken from the working dir."""
+    return Path(os.path.realpath(root if root.is_absolute() else working_dir / root))
 
 
 def _inside(path: Path, roots: Sequence[Path]) -> bool:
