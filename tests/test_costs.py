@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+import anyio
 import pytest
 from mcp_types import ElicitRequestParams, ElicitResult
 
@@ -62,3 +63,27 @@ async def test_costly_requests_are_confirmed_by_the_user(
         assert "did not confirm" in text_of(result)
     else:
         assert structured(result)["state"] == "queued"
+
+
+async def test_concurrent_requests_cannot_overrun_the_budget(settings: Settings, emulator: Emulator) -> None:
+    results: list[Any] = []
+    async with session(replace(settings, budget_usd=0.5), emulator) as client:
+
+        async def one() -> None:
+            results.append(await client.call_tool("generate_video", {"prompt": "rain", "wait_seconds": 0}))
+
+        async with anyio.create_task_group() as group:
+            for _ in range(4):
+                group.start_soon(one)
+    assert sorted(r.is_error for r in results) == [False, True, True, True]
+    assert len(emulator.generation_posts()) == 1
+
+
+async def test_a_call_cancelled_mid_create_still_records_the_job(settings: Settings, emulator: Emulator) -> None:
+    emulator.faults.add("POST /v1/generations", delay_seconds=0.8)
+    async with session(settings, emulator) as client:
+        with anyio.move_on_after(0.3):
+            await client.call_tool("generate_video", {"prompt": "rain"})
+        await anyio.sleep(1.0)
+        [entry] = structured(await client.call_tool("list_generations", {}))["generations"]
+    assert entry["state"] in ("queued", "processing") and not entry["id"].startswith("pending-")

@@ -72,22 +72,48 @@ async def submit(
         return _dry_run_result(body, cost)
     api = runtime.require_api()
     _check_caps(runtime, cost)
-    await _confirm(ctx, runtime, tool, cost)
-    record_id = await runtime.history.begin_submission(elide_inline_data(body), cost)
-    try:
-        generation = await create_with_retries(api, body, budget_seconds=retry_budget(runtime, wait_seconds))
-    except errors.OutcomeUnknown as exc:
-        await runtime.history.mark_unknown(record_id, str(exc))
-        raise ToolError(
-            f"{exc} It is recorded in the history as '{record_id}' (state unknown). Do not resubmit yet: "
-            "wait a minute, then check list_generations and your Luma dashboard before trying again."
-        ) from None
-    except errors.LumaApiError as exc:
-        await runtime.history.forget_submission(record_id)
-        raise ToolError(_refusal_message(tool, exc)) from None
-    await runtime.history.confirm_submission(record_id, generation.id, generation.state, generation.created_at)
+    # Reserved before the first await, so concurrent calls cannot all fit under the budget; refunded
+    # only when nothing was bought (an unknown outcome stays counted).
     runtime.spent_usd += cost or 0.0
+    try:
+        await _confirm(ctx, runtime, tool, cost)
+        generation = await _create(runtime, api, tool, body, cost, wait_seconds)
+    except (ToolError, NeedsInput) as stop:  # not on cancellation: a job cut short may have been bought
+        if not isinstance(stop, PossiblyBought):
+            runtime.spent_usd -= cost or 0.0
+        raise
     return await follow(ctx, generation, wait_seconds=wait_seconds, download=True, body=body, cost=cost)
+
+
+class PossiblyBought(ToolError):
+    """A create whose outcome is unknown: its cost stays counted against the budget."""
+
+
+async def _create(
+    runtime: Runtime, api: Any, tool: str, body: dict[str, Any], cost: float | None, wait_seconds: float | None
+) -> Generation:
+    """Submit, with the history row written before the request leaves.
+
+    Shielded from cancellation: a client that gives up mid-request must not leave a paid job without
+    its id in the history. The retry budget bounds how long the shield can hold.
+    """
+    record_id = await runtime.history.begin_submission(elide_inline_data(body), cost)
+    with anyio.CancelScope(shield=True):
+        try:
+            generation: Generation = await create_with_retries(
+                api, body, budget_seconds=retry_budget(runtime, wait_seconds)
+            )
+        except errors.OutcomeUnknown as exc:
+            await runtime.history.mark_unknown(record_id, str(exc))
+            raise PossiblyBought(
+                f"{exc} It is recorded in the history as '{record_id}' (state unknown). Do not resubmit yet: "
+                "wait a minute, then check list_generations and your Luma dashboard before trying again."
+            ) from None
+        except errors.LumaApiError as exc:
+            await runtime.history.forget_submission(record_id)
+            raise ToolError(_refusal_message(tool, exc)) from None
+        await runtime.history.confirm_submission(record_id, generation.id, generation.state, generation.created_at)
+    return generation
 
 
 def _check_caps(runtime: Runtime, cost: float | None) -> None:
