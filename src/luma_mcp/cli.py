@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from dataclasses import replace
@@ -18,6 +19,10 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--transport", choices=("stdio", "streamable-http"), default="stdio")
     parser.add_argument("--host", default="127.0.0.1", help="streamable-http bind address (default loopback)")
     parser.add_argument("--port", type=int, default=8000, help="streamable-http port")
+    parser.add_argument(
+        "--http-token",
+        help="streamable-http bearer token every request must carry (prefer LUMA_MCP_HTTP_TOKEN: flags show in ps)",
+    )
     parser.add_argument("--output-dir", type=Path, help="where finished media is saved (LUMA_MCP_OUTPUT_DIR)")
     parser.add_argument("--log-level", default="WARNING", choices=("DEBUG", "INFO", "WARNING", "ERROR"))
     commands = parser.add_subparsers(dest="command")
@@ -53,14 +58,20 @@ def main(argv: Sequence[str] | None = None) -> None:
 
         serve(EmulatorConfig(processing_seconds=args.job_seconds), args.emulator_host, args.emulator_port)
         return
-    _serve(settings, args.transport, args.host, args.port)
+    _serve(settings, args)
 
 
-def _serve(settings: Settings, transport: str, host: str, port: int) -> None:
+def _serve(settings: Settings, args: argparse.Namespace) -> None:
     from .server import build_server
 
-    server = build_server(settings)
-    if transport == "stdio":
-        server.run("stdio")
-    else:
-        server.run("streamable-http", host=host, port=port)
+    if args.transport == "stdio":
+        build_server(settings).run("stdio")
+        return
+    from .http_transport import TOKEN_ENV, HttpOptions, HttpTransportError, serve_http
+
+    token = (args.http_token or os.environ.get(TOKEN_ENV) or "").strip() or None
+    options = HttpOptions(host=args.host, port=args.port, token=token, log_level=args.log_level)
+    try:
+        serve_http(build_server(settings), options)
+    except HttpTransportError as exc:
+        sys.exit(f"luma-mcp: {exc}")

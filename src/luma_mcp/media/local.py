@@ -38,6 +38,14 @@ _A = {"image": "an image", "video": "a video"}
 _WANTED = {"image": "an image file (PNG, JPEG, WebP, GIF)", "video": "a video file (MP4, MOV, WebM)"}
 
 
+SHOWN_PATH_CHARS = 200
+
+
+def shown(raw: str) -> str:
+    """A path as quoted in messages: whole when short, cut when an agent sent something huge."""
+    return repr(raw) if len(raw) <= SHOWN_PATH_CHARS else repr(raw[:SHOWN_PATH_CHARS]) + f"... ({len(raw)} chars)"
+
+
 class RefError(ValueError):
     """A reference that cannot be used; the message says why and what to give instead."""
 
@@ -66,7 +74,7 @@ def inspect_local(raw: str, want: Want, name: str, roots: Sequence[Path], workin
             _check_same_file(os.fstat(fd), status, name, raw)
             return _examine(handle, path, status.st_size, want, name, raw)
     except OSError as exc:  # a link swapped in (O_NOFOLLOW), permission denied, an I/O error
-        raise RefError(f"{name}: {raw!r} cannot be read ({_reason(exc)})") from None
+        raise RefError(f"{name}: {shown(raw)} cannot be read ({_reason(exc)})") from None
 
 
 def confine(raw: str, name: str, roots: Sequence[Path], working_dir: Path) -> tuple[Path, os.stat_result]:
@@ -88,7 +96,7 @@ def confine(raw: str, name: str, roots: Sequence[Path], working_dir: Path) -> tu
     try:
         status = os.lstat(path)
     except OSError as exc:
-        raise RefError(f"{name}: {raw!r} cannot be read ({_reason(exc)})") from None
+        raise RefError(f"{name}: {shown(raw)} cannot be read ({_reason(exc)})") from None
     _check_plain_file(path, status, name, raw)
     return path, status
 
@@ -98,18 +106,18 @@ def _resolve(candidate: Path, name: str, raw: str, working_dir: Path) -> Path:
         return candidate.resolve(strict=True)
     except FileNotFoundError:
         start = "" if Path(raw).expanduser().is_absolute() else f" (relative paths start at {working_dir})"
-        raise RefError(f"{name}: no file at {raw!r}; check the path{start}") from None
+        raise RefError(f"{name}: no file at {shown(raw)}; check the path{start}") from None
     except RuntimeError:  # 3.11's word for ELOOP
-        raise RefError(f"{name}: {raw!r} is a loop of symbolic links") from None
+        raise RefError(f"{name}: {shown(raw)} is a loop of symbolic links") from None
     except OSError as exc:
-        raise RefError(f"{name}: {raw!r} cannot be read ({_reason(exc)})") from None
+        raise RefError(f"{name}: {shown(raw)} cannot be read ({_reason(exc)})") from None
 
 
 def _absolute(raw: str, name: str, working_dir: Path) -> Path:
     try:
         candidate = Path(raw).expanduser()
     except RuntimeError:  # "~" with no home directory to expand it to
-        raise RefError(f"{name}: cannot expand '~' in {raw!r}; give an absolute path") from None
+        raise RefError(f"{name}: cannot expand '~' in {shown(raw)}; give an absolute path") from None
     return candidate if candidate.is_absolute() else working_dir / candidate
 
 
@@ -124,9 +132,9 @@ def _inside(path: Path, roots: Sequence[Path]) -> bool:
 
 
 def _outside_message(name: str, raw: str, roots: Sequence[Path]) -> str:
-    shown = ", ".join(str(root) for root in roots[:_SHOWN_ROOTS]) + (", ..." if len(roots) > _SHOWN_ROOTS else "")
+    folders = ", ".join(str(root) for root in roots[:_SHOWN_ROOTS]) + (", ..." if len(roots) > _SHOWN_ROOTS else "")
     return (
-        f"{name}: {raw!r} is outside the folders this server may read ({shown or 'none'});"
+        f"{name}: {shown(raw)} is outside the folders this server may read ({folders or 'none'});"
         " move or copy the file into one of them, or allow its folder: add it to LUMA_MCP_INPUT_DIRS"
         " in the server's environment, or as a root in the MCP client"
     )
@@ -134,13 +142,13 @@ def _outside_message(name: str, raw: str, roots: Sequence[Path]) -> str:
 
 def _check_plain_file(path: Path, status: os.stat_result, name: str, raw: str) -> None:
     if stat.S_ISDIR(status.st_mode):
-        raise RefError(f"{name}: {raw!r} is a folder; give the path of a file inside it")
+        raise RefError(f"{name}: {shown(raw)} is a folder; give the path of a file inside it")
     if not stat.S_ISREG(status.st_mode):
-        raise RefError(f"{name}: {raw!r} is not a regular file (a pipe, socket or device); give a media file")
+        raise RefError(f"{name}: {shown(raw)} is not a regular file (a pipe, socket or device); give a media file")
     if _inside(path, _SYSTEM_DIRS):
-        raise RefError(f"{name}: {raw!r} is a system file (/proc, /sys, /dev), not media")
+        raise RefError(f"{name}: {shown(raw)} is a system file (/proc, /sys, /dev), not media")
     if status.st_size == 0:
-        raise RefError(f"{name}: {raw!r} is empty")
+        raise RefError(f"{name}: {shown(raw)} is empty")
 
 
 def _check_size(size: int, want: Want, name: str, raw: str) -> None:
@@ -148,7 +156,7 @@ def _check_size(size: int, want: Want, name: str, raw: str) -> None:
     limit = _MAX_BYTES[want]
     if size > limit:
         raise RefError(
-            f"{name}: {raw!r} is {size / 2**20:.1f} MB, over the API's {limit // 2**20} MB limit"
+            f"{name}: {shown(raw)} is {size / 2**20:.1f} MB, over the API's {limit // 2**20} MB limit"
             f" for {'an image' if want == 'image' else 'a source video'}; {_shrink(want)}"
         )
 
@@ -159,7 +167,7 @@ def _shrink(want: Want) -> str:
 
 def _check_same_file(opened: os.stat_result, examined: os.stat_result, name: str, raw: str) -> None:
     if (opened.st_dev, opened.st_ino) != (examined.st_dev, examined.st_ino) or not stat.S_ISREG(opened.st_mode):
-        raise RefError(f"{name}: {raw!r} changed while it was being checked; try again")
+        raise RefError(f"{name}: {shown(raw)} changed while it was being checked; try again")
 
 
 def _examine(handle: BinaryIO, path: Path, size: int, want: Want, name: str, raw: str) -> LocalMedia:
@@ -171,7 +179,7 @@ def _examine(handle: BinaryIO, path: Path, size: int, want: Want, name: str, raw
         return LocalMedia(path, size, "image", media_type, width, height, None, inline)
     info = probe.video_info(handle)
     if info is None:
-        raise RefError(f"{name}: {raw!r} could not be decoded as a video; re-encode it as H.264 MP4")
+        raise RefError(f"{name}: {shown(raw)} could not be decoded as a video; re-encode it as H.264 MP4")
     return LocalMedia(path, size, "video", media_type, info.width, info.height, info.seconds, None)
 
 
@@ -180,13 +188,15 @@ def _check_kind(head: bytes, want: Want, name: str, raw: str) -> str:
     kind, media_type = sniff_kind(head), probe.media_type(head)
     if kind == "other":
         raise RefError(
-            f"{name}: {raw!r} is not an image or video this server recognises (PNG, JPEG, WebP, GIF; MP4, MOV,"
+            f"{name}: {shown(raw)} is not an image or video this server recognises (PNG, JPEG, WebP, GIF; MP4, MOV,"
             " WebM), whatever its name says"
         )
     if kind != want:
-        raise RefError(f"{name}: {raw!r} is {_A[kind]}, but {_A[want]} is wanted here; give {_WANTED[want]}")
+        raise RefError(f"{name}: {shown(raw)} is {_A[kind]}, but {_A[want]} is wanted here; give {_WANTED[want]}")
     if media_type is None:
-        raise RefError(f"{name}: {raw!r} is in {_A[kind]} format the API does not take; convert it to {_usual(kind)}")
+        raise RefError(
+            f"{name}: {shown(raw)} is in {_A[kind]} format the API does not take; convert it to {_usual(kind)}"
+        )
     return media_type
 
 
@@ -197,10 +207,10 @@ def _usual(kind: str) -> str:
 def _image_size(handle: BinaryIO, name: str, raw: str) -> tuple[int, int]:
     size = probe.image_size(handle)
     if size is None:
-        raise RefError(f"{name}: {raw!r} could not be decoded as an image; re-save it as PNG or JPEG")
+        raise RefError(f"{name}: {shown(raw)} could not be decoded as an image; re-save it as PNG or JPEG")
     if max(size) > IMAGE_MAX_SIDE:
         raise RefError(
-            f"{name}: {raw!r} is {size[0]}x{size[1]} px, over the API's {IMAGE_MAX_SIDE} px limit per side;"
+            f"{name}: {shown(raw)} is {size[0]}x{size[1]} px, over the API's {IMAGE_MAX_SIDE} px limit per side;"
             " downscale it"
         )
     return size
@@ -210,7 +220,7 @@ def _read_inline(handle: BinaryIO, size: int, name: str, raw: str) -> bytes:
     handle.seek(0)
     data = handle.read(size + 1)
     if len(data) != size:
-        raise RefError(f"{name}: {raw!r} changed while it was being read; try again")
+        raise RefError(f"{name}: {shown(raw)} changed while it was being read; try again")
     return data
 
 

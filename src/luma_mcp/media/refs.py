@@ -32,7 +32,7 @@ from ..api.requests import WireRef
 from ..api.rules import check_source_duration
 from ..api.rules.vocabulary import IMAGE_MAX_BYTES, VIDEO_SOURCE_MAX_BYTES, VIDEO_TYPES
 from . import probe
-from .local import LocalMedia, RefError, inspect_local
+from .local import LocalMedia, RefError, inspect_local, shown
 from .sniff import SNIFF_BYTES, sniff_kind
 
 __all__ = [
@@ -296,4 +296,4 @@ async def _upload(media: LocalMedia, raw: str, name: str, ctx: RefContext) -> st
             timeout=ctx.upload_timeout,
         )
     except LumaApiError as exc:
-        raise RefError(f"{name}: uploading {raw!r} to Luma failed: {exc}") from None
+        raise RefError(f"{name}: uploading {shown(raw)} to Luma failed: {exc}") from None

@@ -39,7 +39,8 @@ def _uuid(value: str) -> str:
         ) from None
 
 
-GenerationId = Annotated[str, AfterValidator(_uuid), Field(description="The id a generation tool returned.")]
+GenerationIdValue = Annotated[str, Field(max_length=64), AfterValidator(_uuid)]
+GenerationId = Annotated[GenerationIdValue, Field(description="The id a generation tool returned.")]
 
 
 class MediaRef(BaseModel):
@@ -47,9 +48,9 @@ class MediaRef(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    generation_id: str | None = Field(None, description="A completed generation made with the same key.")
-    url: str | None = Field(None, description="An http(s) URL Luma can fetch, or a data: URI.")
-    path: str | None = Field(None, description="A local file inside an allowed folder.")
+    generation_id: GenerationIdValue | None = Field(None, description="A completed generation made with the same key.")
+    url: str | None = Field(None, min_length=1, description="An http(s) URL Luma can fetch, or a data: URI.")
+    path: str | None = Field(None, min_length=1, max_length=4096, description="A local file inside an allowed folder.")
 
     @model_validator(mode="after")
     def _exactly_one(self) -> MediaRef:

@@ -8,6 +8,7 @@ that is actually sent.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import warnings
 from collections.abc import Awaitable, Callable, Iterable
@@ -50,11 +51,15 @@ async def generate(
     dry_run: bool,
     rename: Callable[[str], str],
 ) -> CallToolResult:
-    """Check the rules on a placeholder body, then resolve the media for real and submit."""
+    """Check the rules on a placeholder body, then every reference without uploading anything, then (for a
+    real run with local files) upload and submit: a call refused at any step has sent no bytes."""
     shaped, _ = await build(placeholder)
     validate(tool, shaped, rename)
-    resolver = await real_resolver(ctx, tool, list(refs), dry_run=dry_run)
-    body, source_seconds = await build(resolver)
+    refs = list(refs)
+    checked = await media_context(ctx, refs, dry_run=True)
+    body, source_seconds = await build(_resolver(tool, checked))
+    if not dry_run and any(ref is not None and ref.path is not None for ref in refs):
+        body, source_seconds = await build(_resolver(tool, dataclasses.replace(checked, dry_run=False)))
     return await submit(
         ctx, tool, body, wait_seconds=wait_seconds, dry_run=dry_run, rename=rename, source_seconds=source_seconds
     )
@@ -76,9 +81,7 @@ async def placeholder(ref: RefLike, *, want: Want, field: str, source_for: str |
     return ResolvedRef(dict(_PLACEHOLDER_IMAGE if want == "image" else _PLACEHOLDER_FILE), want)
 
 
-async def real_resolver(ctx: Context[Any, Any], tool: str, refs: list[RefLike | None], *, dry_run: bool) -> Resolver:
-    context = await media_context(ctx, refs, dry_run=dry_run)
-
+def _resolver(tool: str, context: RefContext) -> Resolver:
     async def resolve(ref: RefLike, *, want: Want, field: str, source_for: str | None = None) -> ResolvedRef:
         try:
             return await resolve_ref(ref, want=want, field=field, ctx=context, source_for=source_for)

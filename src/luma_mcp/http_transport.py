@@ -1,0 +1,164 @@
+"""Streamable HTTP: the SDK's Starlette app behind a bearer-token check, served by uvicorn.
+
+Loopback is the default and the only address allowed without `LUMA_MCP_HTTP_TOKEN`: anything that can
+reach the port could otherwise spend the Luma key. DNS-rebinding protection (the SDK's Host/Origin
+check) is always on, with the bound host:port as the only allowed names, so a web page that rebinds
+its own name to 127.0.0.1 still cannot drive the server from a browser.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import hmac
+import ipaddress
+import json
+import socket
+import sys
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from mcp.server.transport_security import TransportSecuritySettings
+
+if TYPE_CHECKING:
+    from mcp.server import MCPServer
+    from starlette.types import ASGIApp, Receive, Scope, Send
+
+TOKEN_ENV = "LUMA_MCP_HTTP_TOKEN"
+MCP_PATH = "/mcp"
+LOCAL_NAMES = ("127.0.0.1", "localhost", "[::1]")
+WILDCARD_HOSTS = ("0.0.0.0", "::", "")
+
+
+class HttpTransportError(ValueError):
+    """A transport setting that cannot be used safely; the message says what to change."""
+
+
+@dataclass(frozen=True)
+class HttpOptions:
+    host: str = "127.0.0.1"
+    port: int = 8000
+    token: str | None = None
+    log_level: str = "WARNING"
+
+
+def is_loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def check_bind(options: HttpOptions) -> None:
+    if options.token is None and not is_loopback(options.host):
+        raise HttpTransportError(
+            f"refusing to serve on {options.host!r} without a token: anyone who can reach that address could "
+            f"spend your Luma key. Set {TOKEN_ENV} to a long random secret (clients then send "
+            "'Authorization: Bearer <token>'), or bind to 127.0.0.1."
+        )
+
+
+def security_settings(host: str, port: int) -> TransportSecuritySettings:
+    """Host/Origin allow-lists for the bound address (any port only when the OS picks it)."""
+    names = _host_names(host)
+    ports = ["*"] if port == 0 else [str(port)]
+    hosts = [f"{name}:{p}" for name in names for p in ports]
+    if port == 80:
+        hosts += names  # clients leave the default port out of the Host header
+    origins = [f"http://{entry}" for entry in hosts]
+    return TransportSecuritySettings(enable_dns_rebinding_protection=True, allowed_hosts=hosts, allowed_origins=origins)
+
+
+def _host_names(host: str) -> list[str]:
+    names = [_bracketed(host)] if host not in WILDCARD_HOSTS else _machine_names()
+    if is_loopback(host):
+        names += LOCAL_NAMES
+    return list(dict.fromkeys(names))
+
+
+def _machine_names() -> list[str]:
+    """What clients may call this machine when the server listens on every interface."""
+    hostname = socket.gethostname()
+    names = [hostname, socket.getfqdn(), *LOCAL_NAMES]
+    with contextlib.suppress(OSError):  # an unresolvable hostname: its own name and loopback still work
+        names += [str(info[4][0]) for info in socket.getaddrinfo(hostname, None)]
+    return [_bracketed(name) for name in names]
+
+
+def _bracketed(host: str) -> str:
+    return f"[{host}]" if ":" in host and not host.startswith("[") else host
+
+
+class BearerTokenMiddleware:
+    """Every HTTP request must carry `Authorization: Bearer <token>`; lifespan events pass through."""
+
+    def __init__(self, app: ASGIApp, token: str) -> None:
+        self.app = app
+        self._digest = _digest(token.encode())
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] in ("http", "websocket") and not self._authorized(scope):
+            await _unauthorized(scope, send)
+            return
+        await self.app(scope, receive, send)
+
+    def _authorized(self, scope: Scope) -> bool:
+        for name, value in scope.get("headers", []):
+            if name.lower() == b"authorization":
+                scheme, _, credentials = value.partition(b" ")
+                # Digests have one length, so the comparison time says nothing about the token's length.
+                return scheme.lower() == b"bearer" and hmac.compare_digest(_digest(credentials.strip()), self._digest)
+        return False
+
+
+def _digest(value: bytes) -> bytes:
+    return hashlib.sha256(value).digest()
+
+
+async def _unauthorized(scope: Scope, send: Send) -> None:
+    if scope["type"] == "websocket":
+        await send({"type": "websocket.close", "code": 1008})
+        return
+    body = json.dumps({"error": "unauthorized", "detail": "missing or wrong bearer token"}).encode()
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+        (b"www-authenticate", b"Bearer"),
+    ]
+    await send({"type": "http.response.start", "status": 401, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+def http_app(server: MCPServer[Any], host: str, port: int, token: str | None) -> ASGIApp:
+    app: ASGIApp = server.streamable_http_app(
+        streamable_http_path=MCP_PATH, transport_security=security_settings(host, port), host=host
+    )
+    return BearerTokenMiddleware(app, token) if token is not None else app
+
+
+def serve_http(server: MCPServer[Any], options: HttpOptions) -> None:
+    """Check the bind, bind, announce the URL on stderr, serve until interrupted (blocking)."""
+    import uvicorn
+
+    check_bind(options)
+    sock = _bind(options.host, options.port)
+    port = int(sock.getsockname()[1])
+    app = http_app(server, options.host, port, options.token)
+    # log_config=None: uvicorn's default config logs access lines to stdout; ours all go to stderr.
+    config = uvicorn.Config(
+        app, log_config=None, log_level=options.log_level.lower(), lifespan="on", timeout_graceful_shutdown=5
+    )
+    url = f"http://{_bracketed(options.host)}:{port}{MCP_PATH}"
+    auth = "bearer token required" if options.token else "no token: loopback only"
+    print(f"luma-mcp: streamable HTTP at {url} ({auth})", file=sys.stderr, flush=True)
+    uvicorn.Server(config).run(sockets=[sock])
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    try:
+        family, _, _, _, address = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM)[0]
+        return socket.create_server(address[:2], family=family)
+    except OSError as exc:
+        raise HttpTransportError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
