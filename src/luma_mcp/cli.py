@@ -41,6 +41,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     logging.basicConfig(
         level=args.log_level, stream=sys.stderr, format="%(asctime)s %(name)s %(levelname)s %(message)s"
     )
+    # httpx logs every URL at INFO, presigned download/upload signatures included: keep them out of logs.
+    logging.getLogger("httpx").setLevel(max(logging.WARNING, logging.getLevelName(args.log_level)))
     try:
         settings = Settings.from_env()
     except SettingsError as exc:
