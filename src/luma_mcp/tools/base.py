@@ -70,7 +70,7 @@ def make_tool(
     for field_name, value in (defaults or {}).items():
         schema["properties"][field_name]["default"] = value
     metadata = FuncMetadata(arg_model=args_model, output_model=output_model)
-    metadata.output_schema = compact_schema(metadata.output_schema or {})
+    metadata.output_schema = compact_schema(metadata.output_schema or {}, output=True)
     return LumaTool(
         fn=handler,
         name=name,
@@ -85,23 +85,53 @@ def make_tool(
     )
 
 
-def compact_schema(schema: dict[str, Any]) -> dict[str, Any]:
-    """The schema without pydantic's generated `title`s: they repeat the property names, and every token
-    of tools/list is read by the model on every turn."""
-    compacted: dict[str, Any] = _drop_titles(schema, in_properties=False)
+def compact_schema(schema: dict[str, Any], *, output: bool = False) -> dict[str, Any]:
+    """The schema as short as it can be without losing a rule: every token of tools/list is read by the model.
+
+    Drops pydantic's generated titles (they repeat the property names) and null defaults. An optional
+    argument is written as its plain type (omitting it is how an agent says "none"); in an output schema,
+    where results do carry nulls, as a `["type", "null"]` union.
+    """
+    compacted: dict[str, Any] = _compact(schema, output=output, in_properties=False)
     return compacted
 
 
-def _drop_titles(node: Any, *, in_properties: bool) -> Any:
+def _compact(node: Any, *, output: bool, in_properties: bool) -> Any:
     if isinstance(node, list):
-        return [_drop_titles(item, in_properties=False) for item in node]
+        return [_compact(item, output=output, in_properties=False) for item in node]
     if not isinstance(node, dict):
         return node
+    if not in_properties:
+        node = _without_null_arm(node, output=output)
     return {
-        key: _drop_titles(value, in_properties=key in ("properties", "$defs") and not in_properties)
+        key: _compact(value, output=output, in_properties=key in ("properties", "$defs") and not in_properties)
         for key, value in node.items()
-        if in_properties or not (key == "title" and isinstance(value, str))
+        if in_properties or not _noise(key, value, output)
     }
+
+
+def _noise(key: str, value: Any, output: bool) -> bool:
+    if key == "title" and isinstance(value, str):
+        return True
+    if key == "default":
+        return value is None or output
+    return output and key == "additionalProperties" and value is True
+
+
+def _without_null_arm(node: dict[str, Any], *, output: bool) -> dict[str, Any]:
+    arms = node.get("anyOf")
+    if not isinstance(arms, list) or len(arms) != 2 or {"type": "null"} not in arms:
+        return node
+    [kept] = [arm for arm in arms if arm != {"type": "null"}]
+    rest = {key: value for key, value in node.items() if key != "anyOf"}
+    if not output:
+        return {**kept, **rest}
+    if isinstance(kept.get("type"), str):
+        merged = {**kept, **rest, "type": [kept["type"], "null"]}
+        if "enum" in kept:
+            merged["enum"] = [*kept["enum"], None]
+        return merged
+    return node
 
 
 def _pre_parse(arguments: dict[str, Any], model: type[BaseModel]) -> dict[str, Any]:

@@ -68,7 +68,7 @@ class Keyframe(BaseModel):
     frame: Annotated[
         int, Field(ge=0, le=10 * FPS, description=f"Frame index at {FPS} fps: 0..120 for 5s, 0..240 for 10s.")
     ]
-    image: MediaRef
+    image: MediaRef = Field(description="The image shown at this frame.")
 
 
 Keyframes = Annotated[list[Keyframe], Field(min_length=1, max_length=MAX_KEYFRAMES)]
@@ -82,7 +82,7 @@ class GuideFrame(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     frame: Annotated[int, Field(ge=0, le=_LONGEST_EDIT_SOURCE, description=f"Frame index of the source at {FPS} fps.")]
-    image: MediaRef
+    image: MediaRef = Field(description="What this source frame should look like.")
 
 
 GuideFrames = Annotated[list[GuideFrame], Field(min_length=1, max_length=MAX_KEYFRAMES)]

@@ -42,7 +42,7 @@ class EditImageArgs(ToolArgs):
     image_refs: Annotated[list[MediaRef], Field(max_length=MAX_IMAGE_REFS["image_edit"])] | None = Field(
         None, description="Reference images (up to 8)."
     )
-    output_format: OutputFormat | None = None
+    output_format: OutputFormat | None = Field(None, description="Omit to let the model choose.")
     wait_seconds: WaitSeconds = None
     dry_run: DryRun = False
 

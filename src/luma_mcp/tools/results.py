@@ -17,27 +17,25 @@ _MIME = {".mp4": "video/mp4", ".png": "image/png", ".jpg": "image/jpeg", ".webp"
 
 class Output(BaseModel):
     type: str = Field(description="image, video or exr")
-    url: str | None = Field(None, description="Presigned download URL; expires after an hour.")
-    path: str | None = Field(None, description="Where the file was saved on this machine.")
-    resource_uri: str | None = Field(None, description="MCP resource serving the saved file.")
+    url: str | None = Field(None, description="Expires after an hour.")
+    path: str | None = Field(None, description="The saved file.")
+    resource_uri: str | None = None
 
 
 class GenerationResult(BaseModel):
-    id: str | None = Field(description="The generation id (None for a dry run).")
+    id: str | None
     type: str
     model: str
-    state: Literal["queued", "processing", "completed", "failed"] | None = Field(
-        description="None for a dry run, which submits nothing."
-    )
+    state: Literal["queued", "processing", "completed", "failed"] | None
     created_at: str | None = None
     prompt: str
     outputs: list[Output] = Field(default_factory=list)
     failure_code: str | None = None
     failure_reason: str | None = None
-    estimated_cost_usd: float | None = Field(None, description="Estimate from Luma's published prices.")
-    next_step: str = Field(description="What to do next.")
+    estimated_cost_usd: float | None = None
+    next_step: str
     dry_run: bool = False
-    request: dict[str, Any] | None = Field(None, description="Dry run only: the exact body, inline data elided.")
+    request: dict[str, Any] | None = Field(None, description="Dry run: the exact body, inline data elided.")
 
 
 def generation_uri(generation_id: str) -> str:

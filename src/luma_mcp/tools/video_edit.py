@@ -31,7 +31,7 @@ REFRAME_PROMPT = "Extend the scene naturally to fill the new frame; keep the sub
 
 class _Control(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    enabled: bool | None = None
+    enabled: bool | None = Field(None, description="On or off; omit for the model default.")
 
 
 class DepthControl(_Control):
@@ -39,11 +39,11 @@ class DepthControl(_Control):
 
 
 class NormalsControl(_Control):
-    augmentation: Unit | None = None
+    augmentation: Unit | None = Field(None, description="Higher = looser surface shading.")
 
 
 class PoseControl(_Control):
-    strength: PoseStrength | None = None
+    strength: PoseStrength | None = Field(None, description="precise follows poses closely; coarse loosely.")
 
 
 class TrajectoryControl(_Control):
@@ -54,11 +54,11 @@ class Controls(BaseModel):
     """Manual conditioning signals; omit one to use the model default."""
 
     model_config = ConfigDict(extra="forbid")
-    depth: DepthControl | None = None
-    face: _Control | None = None
-    normals: NormalsControl | None = None
-    pose: PoseControl | None = None
-    trajectory: TrajectoryControl | None = None
+    depth: DepthControl | None = Field(None, description="Follow the source's depth layout.")
+    face: _Control | None = Field(None, description="Keep faces and expressions.")
+    normals: NormalsControl | None = Field(None, description="Follow surface orientation.")
+    pose: PoseControl | None = Field(None, description="Follow body poses.")
+    trajectory: TrajectoryControl | None = Field(None, description="Follow motion paths.")
 
 
 class EditVideoArgs(ToolArgs):
@@ -70,10 +70,10 @@ class EditVideoArgs(ToolArgs):
     auto_controls: bool | None = Field(
         None, description="Let the model derive controls from the source (default when no strength/controls)."
     )
-    controls: Controls | None = None
+    controls: Controls | None = Field(None, description="Per-signal manual conditioning (manual mode).")
     start_frame: MediaRef | None = Field(None, description="Image for what the first frame should look like.")
     guide_frames: GuideFrames | None = Field(None, description="Images pinned at frames of the source.")
-    resolution: Resolution = "720p"
+    resolution: Resolution = Field("720p", description="360p is a cheap draft; hdr needs 720p or 1080p.")
     hdr: bool = Field(False, description="HDR output (720p/1080p).")
     exr_export: bool = Field(False, description="Also export EXR; requires hdr.")
     wait_seconds: WaitSeconds = None
