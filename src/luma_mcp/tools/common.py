@@ -10,6 +10,8 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validat
 
 from ..api.rules import FPS, MAX_KEYFRAMES, PROMPT_MAX_CHARS, SOURCE_MAX_SECONDS
 from ..settings import MAX_WAIT_SECONDS
+from .base import Handler, LumaTool, ToolArgs, make_tool
+from .results import GenerationResult
 
 GENERATION_ANNOTATIONS = ToolAnnotations(
     read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=True
@@ -96,3 +98,19 @@ WaitSeconds = Annotated[
     ),
 ]
 DryRun = Annotated[bool, Field(description="Validate and price only: return the exact request body, submit nothing.")]
+
+
+def generation_tool(
+    handler: Handler, *, name: str, title: str, description: str, args_model: type[ToolArgs], default_wait: float
+) -> LumaTool:
+    """A tool that buys a generation: one result shape, honest annotations, the server's wait as default."""
+    return make_tool(
+        handler,
+        name=name,
+        title=title,
+        description=description,
+        args_model=args_model,
+        output_model=GenerationResult,
+        annotations=GENERATION_ANNOTATIONS,
+        defaults={"wait_seconds": default_wait},
+    )

@@ -10,10 +10,9 @@ from pydantic import Field
 
 from ..api.requests import Body, WireRef, image_body, image_edit_body
 from ..api.rules import MAX_IMAGE_REFS, PROMPT_MAX_CHARS, ImageAspectRatio, ImageModel, OutputFormat, Style
-from .base import LumaTool, ToolArgs, make_tool
-from .common import GENERATION_ANNOTATIONS, DryRun, MediaRef, WaitSeconds
+from .base import LumaTool, ToolArgs
+from .common import DryRun, MediaRef, WaitSeconds, generation_tool
 from .media import Resolver, generate
-from .results import GenerationResult
 
 ImagePrompt = Annotated[
     str, Field(min_length=1, max_length=PROMPT_MAX_CHARS, description="What the image shows, or what to change.")
@@ -104,7 +103,7 @@ async def edit_image(args: EditImageArgs, ctx: Context[Any, Any]) -> CallToolRes
 
 def image_tools(default_wait: float) -> list[LumaTool]:
     return [
-        make_tool(
+        generation_tool(
             generate_image,
             name="generate_image",
             title="Generate an image (Uni-1)",
@@ -113,18 +112,14 @@ def image_tools(default_wait: float) -> list[LumaTool]:
                 "About $0.04 (uni-1) or $0.10 (uni-1-max). Use its id as a video's start_frame."
             ),
             args_model=GenerateImageArgs,
-            output_model=GenerationResult,
-            annotations=GENERATION_ANNOTATIONS,
-            defaults={"wait_seconds": default_wait},
+            default_wait=default_wait,
         ),
-        make_tool(
+        generation_tool(
             edit_image,
             name="edit_image",
             title="Edit an image",
             description="Change an image with a prompt (Uni-1), optionally with reference images. About $0.04.",
             args_model=EditImageArgs,
-            output_model=GenerationResult,
-            annotations=GENERATION_ANNOTATIONS,
-            defaults={"wait_seconds": default_wait},
+            default_wait=default_wait,
         ),
     ]

@@ -12,11 +12,10 @@ from pydantic import Field
 from ..api import errors
 from ..api.requests import Body, extend_body, video_body
 from ..api.rules import Duration, Resolution, VideoAspectRatio
-from .base import LumaTool, ToolArgs, make_tool
-from .common import GENERATION_ANNOTATIONS, DryRun, GenerationId, Keyframes, MediaRef, Prompt, WaitSeconds
+from .base import LumaTool, ToolArgs
+from .common import DryRun, GenerationId, Keyframes, MediaRef, Prompt, WaitSeconds, generation_tool
 from .jobs import runtime_of, submit, validate
 from .media import Resolver, generate, optional
-from .results import GenerationResult
 
 
 class GenerateVideoArgs(ToolArgs):
@@ -135,7 +134,7 @@ async def _check_extendable(api: Any, generation_id: str) -> None:
 
 def video_tools(default_wait: float) -> list[LumaTool]:
     return [
-        make_tool(
+        generation_tool(
             generate_video,
             name="generate_video",
             title="Generate a video (Ray 3.2)",
@@ -146,11 +145,9 @@ def video_tools(default_wait: float) -> list[LumaTool]:
                 "Costs money (720p 5s about $0.30): dry_run checks and prices first."
             ),
             args_model=GenerateVideoArgs,
-            output_model=GenerationResult,
-            annotations=GENERATION_ANNOTATIONS,
-            defaults={"wait_seconds": default_wait},
+            default_wait=default_wait,
         ),
-        make_tool(
+        generation_tool(
             extend_video,
             name="extend_video",
             title="Extend a video",
@@ -159,8 +156,6 @@ def video_tools(default_wait: float) -> list[LumaTool]:
                 "SDR only, 540p-1080p (720p about $0.30)."
             ),
             args_model=ExtendVideoArgs,
-            output_model=GenerationResult,
-            annotations=GENERATION_ANNOTATIONS,
-            defaults={"wait_seconds": default_wait},
+            default_wait=default_wait,
         ),
     ]

@@ -20,10 +20,9 @@ from ..api.rules import (
     check_source_duration,
 )
 from ..media.refs import ResolvedRef
-from .base import LumaTool, ToolArgs, make_tool
-from .common import GENERATION_ANNOTATIONS, DryRun, GuideFrames, MediaRef, Prompt, WaitSeconds
+from .base import LumaTool, ToolArgs
+from .common import DryRun, GuideFrames, MediaRef, Prompt, WaitSeconds, generation_tool
 from .media import Resolver, generate, optional
-from .results import GenerationResult
 
 Unit = Annotated[float, Field(ge=0, le=1)]
 REFRAME_PROMPT = "Extend the scene naturally to fill the new frame; keep the subject, motion and style unchanged."
@@ -204,7 +203,7 @@ async def reframe_video(args: ReframeVideoArgs, ctx: Context[Any, Any]) -> CallT
 
 def video_edit_tools(default_wait: float) -> list[LumaTool]:
     return [
-        make_tool(
+        generation_tool(
             edit_video,
             name="edit_video",
             title="Edit a video",
@@ -213,11 +212,9 @@ def video_edit_tools(default_wait: float) -> list[LumaTool]:
                 "elements. auto_controls by default, or a strength and controls. 720p about $1.08 per 5 s."
             ),
             args_model=EditVideoArgs,
-            output_model=GenerationResult,
-            annotations=GENERATION_ANNOTATIONS,
-            defaults={"wait_seconds": default_wait},
+            default_wait=default_wait,
         ),
-        make_tool(
+        generation_tool(
             reframe_video,
             name="reframe_video",
             title="Reframe a video",
@@ -226,8 +223,6 @@ def video_edit_tools(default_wait: float) -> list[LumaTool]:
                 "720p about $0.12 per source second."
             ),
             args_model=ReframeVideoArgs,
-            output_model=GenerationResult,
-            annotations=GENERATION_ANNOTATIONS,
-            defaults={"wait_seconds": default_wait},
+            default_wait=default_wait,
         ),
     ]
