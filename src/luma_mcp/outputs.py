@@ -6,14 +6,18 @@ import logging
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import anyio
 import anyio.to_thread
 
-from .api.client import Generation
 from .api.errors import LumaApiError
+from .history import Record
 from .media.download import DownloadFailed, UrlExpired, output_filename, save_url
 from .runtime import Runtime
+
+if TYPE_CHECKING:
+    from .api.client import Generation
 
 logger = logging.getLogger(__name__)
 
@@ -76,12 +80,11 @@ async def recover(runtime: Runtime, limit: int = 50) -> None:
     saved; stale partial downloads are removed (they never had a final name).
     """
     await anyio.to_thread.run_sync(_remove_stale_parts, runtime.settings.output_dir)
-    if runtime.api is None:
+    records = [record for record in await runtime.history.list(limit) if _unsettled(record)]
+    # Only now touch `runtime.api`: building the API client is the costliest part of a start.
+    if not records or runtime.api is None:
         return
-    for record in await runtime.history.list(limit):
-        unsettled = record.state in ("queued", "processing") or (record.state == "completed" and not record.paths)
-        if not unsettled or record.id.startswith("pending-"):
-            continue
+    for record in records:
         try:
             generation = await runtime.api.get(record.id)
         except LumaApiError as exc:
@@ -91,6 +94,11 @@ async def recover(runtime: Runtime, limit: int = 50) -> None:
             generation.id, generation.state, generation.failure_code, generation.failure_reason
         )
         await save_outputs(runtime, generation, record.paths, record.prompt)
+
+
+def _unsettled(record: Record) -> bool:
+    waiting = record.state in ("queued", "processing") or (record.state == "completed" and not record.paths)
+    return waiting and not record.id.startswith("pending-")
 
 
 def _remove_stale_parts(folder: Path) -> None:

@@ -8,17 +8,17 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-import httpx
 from mcp.server.mcpserver.exceptions import ToolError
 
-from .api.client import LumaApi
 from .history import History
 from .settings import Settings
 
 if TYPE_CHECKING:
+    import httpx
+
+    from .api.client import LumaApi
     from .emulator import Emulator
 
 NO_KEY_MESSAGE = (
@@ -27,23 +27,69 @@ NO_KEY_MESSAGE = (
     '"env" block of the luma entry in claude_desktop_config.json) and restart the server; or start it with '
     "--sandbox (LUMA_MCP_SANDBOX=1) to try every tool for free against the built-in emulator."
 )
+DOWNLOAD_TIMEOUT_SECONDS = 60.0
+CONNECT_TIMEOUT_SECONDS = 10.0
 
-DOWNLOAD_TIMEOUT = httpx.Timeout(60.0, connect=10.0)
 
-
-@dataclass
 class Runtime:
-    settings: Settings
-    history: History
-    http: httpx.AsyncClient
-    api: LumaApi | None
-    emulator: Emulator | None = None
-    spent_usd: float = field(default=0.0)
+    """The HTTP clients are built on first use, not at start: building them (two TLS contexts, the
+    SDK) costs more than the rest of the start, and a session that never calls a tool never needs them."""
+
+    def __init__(self, settings: Settings, history: History, emulator: Emulator | None = None) -> None:
+        self.settings = settings
+        self.history = history
+        self.emulator = emulator
+        self.spent_usd = 0.0
+        self._http: httpx.AsyncClient | None = None
+        self._api: LumaApi | None = None
+
+    def _transport(self) -> httpx.ASGITransport | None:
+        import httpx
+
+        if self.emulator is None:
+            return None
+        # Like a real server, the sandbox answers its own crashes with a 500 rather than raising into our code.
+        return httpx.ASGITransport(app=self.emulator.app, raise_app_exceptions=False)
+
+    @property
+    def http(self) -> httpx.AsyncClient:
+        """The download client: presigned URLs must never see the API key, so it has no auth at all."""
+        if self._http is None:
+            import httpx
+
+            timeout = httpx.Timeout(DOWNLOAD_TIMEOUT_SECONDS, connect=CONNECT_TIMEOUT_SECONDS)
+            self._http = httpx.AsyncClient(transport=self._transport(), timeout=timeout, follow_redirects=True)
+        return self._http
+
+    @property
+    def api(self) -> LumaApi | None:
+        key = self.settings.effective_api_key()
+        if self._api is None and key:
+            import httpx
+
+            from .api.client import LumaApi
+
+            transport = self._transport()
+            api_http = httpx.AsyncClient(transport=transport) if transport is not None else None
+            self._api = LumaApi(
+                key,
+                self.settings.effective_base_url,
+                http_client=api_http,
+                read_timeout=self.settings.api_timeout_seconds,
+            )
+        return self._api
 
     def require_api(self) -> LumaApi:
-        if self.api is None:
+        api = self.api
+        if api is None:
             raise ToolError(NO_KEY_MESSAGE)
-        return self.api
+        return api
+
+    async def aclose(self) -> None:
+        if self._api is not None:
+            await self._api.aclose()
+        if self._http is not None:
+            await self._http.aclose()
 
 
 @asynccontextmanager
@@ -52,23 +98,12 @@ async def open_runtime(settings: Settings, emulator: Emulator | None = None) -> 
     history = History(settings.history_path)
     await history.open()
     emulator = (emulator or _sandbox_emulator(settings)) if settings.sandbox else None
-    # Like a real server, the sandbox answers its own crashes with a 500 rather than raising into our code.
-    transport = httpx.ASGITransport(app=emulator.app, raise_app_exceptions=False) if emulator is not None else None
-    # Downloads go through a client of their own: presigned URLs must never see the API key.
-    http = httpx.AsyncClient(transport=transport, timeout=DOWNLOAD_TIMEOUT, follow_redirects=True)
-    api_http = httpx.AsyncClient(transport=transport) if transport is not None else None
-    key = settings.effective_api_key()
-    api = (
-        LumaApi(key, settings.effective_base_url, http_client=api_http, read_timeout=settings.api_timeout_seconds)
-        if key
-        else None
-    )
+    runtime = Runtime(settings, history, emulator)
     try:
-        yield Runtime(settings=settings, history=history, http=http, api=api, emulator=emulator)
+        yield runtime
     finally:
-        if api is not None:
-            await api.aclose()
-        await http.aclose()
+        await runtime.aclose()
+        await history.close()
 
 
 def _sandbox_emulator(settings: Settings) -> Emulator:

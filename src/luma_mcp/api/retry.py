@@ -10,12 +10,14 @@ from __future__ import annotations
 import logging
 import random
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 
 from . import errors
-from .client import Generation, LumaApi
+
+if TYPE_CHECKING:
+    from .client import Generation, LumaApi
 
 logger = logging.getLogger(__name__)
 

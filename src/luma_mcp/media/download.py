@@ -11,10 +11,13 @@ import re
 import unicodedata
 import uuid
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import anyio
 import anyio.to_thread
-import httpx
+
+if TYPE_CHECKING:
+    import httpx
 
 CHUNK_BYTES = 1 << 20
 _EXTENSIONS = {"video": ".mp4", "image": ".png", "exr": ".exr"}
@@ -36,7 +39,9 @@ def _declared_length(response: httpx.Response) -> int | None:
 
 def output_filename(generation_id: str, created_at: str, prompt: str, index: int, output_type: str, url: str) -> str:
     """`2026-11-21_misty-greenhouse-dolly_d290f1ee.mp4`: sortable, readable, unique per output."""
-    suffix = Path(httpx.URL(url).path).suffix.lower() or _EXTENSIONS.get(output_type, ".bin")
+    from urllib.parse import urlsplit
+
+    suffix = Path(urlsplit(url).path).suffix.lower() or _EXTENSIONS.get(output_type, ".bin")
     if suffix == ".jpeg":
         suffix = ".jpg"
     date = created_at[:10] if re.fullmatch(r"\d{4}-\d\d-\d\d", created_at[:10]) else "undated"
@@ -61,6 +66,8 @@ def slug(text: str, limit: int = 40) -> str:
 
 async def save_url(http: httpx.AsyncClient, url: str, destination: Path) -> Path:
     """Stream `url` to `destination`; never holds the whole file in memory."""
+    import httpx
+
     partial = destination.with_name(f".{destination.name}.{uuid.uuid4().hex[:8]}.part")
     await anyio.to_thread.run_sync(lambda: destination.parent.mkdir(parents=True, exist_ok=True))
     try:

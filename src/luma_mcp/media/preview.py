@@ -14,6 +14,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
+import anyio
 import anyio.to_thread
 
 if TYPE_CHECKING:
@@ -36,10 +37,22 @@ TARGET_BYTES = 200_000
 QUANTISERS = (4, 7, 11, 16, 23, 31)
 
 
+_LIMITER: list[anyio.CapacityLimiter] = []
+
+
+def _limiter() -> anyio.CapacityLimiter:
+    # Decoding holds the GIL for long stretches: more threads than cores only starve the event loop.
+    if not _LIMITER:
+        _LIMITER.append(anyio.CapacityLimiter(1))
+    return _LIMITER[0]
+
+
 async def build_preview(path: Path, kind: Literal["image", "video"]) -> bytes | None:
     """JPEG bytes showing `path` (a contact sheet for a video, a thumbnail for an image), or None."""
     try:
-        return await anyio.to_thread.run_sync(_contact_sheet if kind == "video" else _thumbnail, path)
+        return await anyio.to_thread.run_sync(
+            _contact_sheet if kind == "video" else _thumbnail, path, limiter=_limiter()
+        )
     except Exception as exc:  # any decoder failure: the result goes out without a preview
         logger.warning("No preview for %s: %s: %s", path.name, type(exc).__name__, exc)
         return None

@@ -61,8 +61,6 @@ async def get_generation(args: GetGenerationArgs, ctx: Context[Any, Any]) -> Cal
         ) from None
     except errors.LumaApiError as exc:
         raise ToolError(f"get_generation: {exc} Try again in a few seconds; nothing is lost.") from None
-    if await runtime.history.get(generation.id) is None:
-        await runtime.history.import_generation(generation.id, generation.type, generation.model, generation.created_at)
     return await follow(ctx, generation, wait_seconds=args.wait_seconds, download=args.download)
 
 

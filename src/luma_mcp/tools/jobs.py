@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 import anyio.to_thread
@@ -17,7 +17,6 @@ from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 from pydantic import BaseModel, Field
 
 from ..api import errors
-from ..api.client import Generation
 from ..api.pricing import estimate_cost
 from ..api.requests import elide_inline_data
 from ..api.retry import create_with_retries
@@ -29,6 +28,9 @@ from ..waiting import WaitPolicy, expected_seconds, progress_fraction, wait_for
 from .base import describe_violations
 from .input import NeedsInput
 from .results import GenerationResult, Output, next_step_for, output_uri, to_call_result
+
+if TYPE_CHECKING:
+    from ..api.client import Generation
 
 logger = logging.getLogger(__name__)
 
@@ -213,6 +215,8 @@ async def follow(
     """Wait (within budget) for `generation`, record what we learn, save outputs when done."""
     runtime = runtime_of(ctx)
     record = await runtime.history.get(generation.id)
+    if record is None:  # made elsewhere with the same key: remember it from now on
+        await runtime.history.import_generation(generation.id, generation.type, generation.model, generation.created_at)
     body = body or (record.request if record else {}) or {"type": generation.type}
     policy = _policy(runtime, body, wait_budget(runtime, wait_seconds))
     start = _clock()
@@ -222,9 +226,10 @@ async def follow(
         await ctx.report_progress(round(100 * progress_fraction(elapsed, policy.expected_seconds), 1), 100, message)
 
     generation = await wait_for(runtime.require_api(), generation, policy, report)
-    await runtime.history.update_state(
-        generation.id, generation.state, generation.failure_code, generation.failure_reason
-    )
+    if record is None or (record.state, record.failure_code) != (generation.state, generation.failure_code):
+        await runtime.history.update_state(
+            generation.id, generation.state, generation.failure_code, generation.failure_reason
+        )
     saved = await save_outputs(
         runtime, generation, record.paths if record else {}, body.get("prompt") or "", download=download
     )
