@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from pydantic import SecretStr
@@ -48,10 +48,10 @@ class Settings:
     confirm_above_usd: float | None = 2.0
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env
         key = env.get("LUMA_AGENTS_API_KEY") or env.get("LUMA_API_KEY")
-        settings = cls(
+        return cls(
             api_key=SecretStr(key.strip()) if key and key.strip() else None,
             base_url=env.get("LUMA_BASE_URL") or DEFAULT_BASE_URL,
             sandbox=_flag(env, "LUMA_MCP_SANDBOX"),
@@ -65,7 +65,6 @@ class Settings:
             api_timeout_seconds=_number(env, "LUMA_MCP_API_TIMEOUT_SECONDS", 30.0, 0.1, 600),
             confirm_above_usd=_confirm_threshold(env),
         )
-        return replace(settings, **overrides)  # type: ignore[arg-type]
 
     @property
     def history_path(self) -> Path:
