@@ -46,7 +46,7 @@ from _shared import (
 from luma_agents import AsyncLuma
 from mcp import Client
 
-from luma_mcp.emulator import Emulator, EmulatorConfig
+from luma_mcp.providers.luma.emulator import Emulator, EmulatorConfig
 from luma_mcp.server import build_server
 from luma_mcp.waiting import expected_seconds
 

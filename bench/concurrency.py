@@ -47,7 +47,7 @@ PROMPT = "A swarm of fireflies over a summer meadow at dusk"
 ARGS: dict[str, Any] = {"resolution": "360p", "wait_seconds": 600}  # 360p: expected 37.5 s
 EMULATOR = (
     "import sys\n"
-    "from luma_mcp.emulator import EmulatorConfig, serve\n"
+    "from luma_mcp.providers.luma.emulator import EmulatorConfig, serve\n"
     "config = EmulatorConfig(queued_seconds={queued}, rpm_limit=10**6, concurrency_limit=10**6)\n"
     "serve(config, '127.0.0.1', int(sys.argv[1]))\n"
 )
@@ -81,7 +81,7 @@ def emulator_process() -> Iterator[str]:
 
 @contextmanager
 def emulator_thread() -> Iterator[str]:
-    from luma_mcp.emulator import Emulator, EmulatorConfig
+    from luma_mcp.providers.luma.emulator import Emulator, EmulatorConfig
 
     config = EmulatorConfig(queued_seconds=QUEUED_SECONDS, rpm_limit=10**6, concurrency_limit=10**6)
     with Loopback(Emulator(config).app) as served:

@@ -7,7 +7,7 @@ thread reading RSS every 2 ms. The 200 MB file lives on disk and is served (or r
 parent process on loopback, so only the client's memory is counted:
  - download: `luma_mcp.media.download.save_url` fetching the file from a tiny Starlette app that
    streams it from disk (the emulator renders its media into memory, so it is not used here);
- - upload: `luma_mcp.api.files.upload_file` sending the file to the emulator's Files API (which
+ - upload: `luma_mcp.providers.luma.files.upload_file` sending the file to the emulator's Files API (which
    streams uploads to disk).
 The reference for each is the naive way (read the whole body, or the whole file, into memory).
 
@@ -99,8 +99,8 @@ async def download_case(base_url: str, folder: Path, naive: bool) -> dict[str, f
 
 
 async def upload_case(base_url: str, folder: Path, naive: bool) -> dict[str, float]:
-    from luma_mcp.api.client import LumaApi
-    from luma_mcp.api.files import upload_file
+    from luma_mcp.providers.luma.client import LumaApi
+    from luma_mcp.providers.luma.files import upload_file
 
     api = LumaApi(BENCH_KEY, f"{base_url}/v1")
     async with httpx.AsyncClient(timeout=httpx.Timeout(60.0)) as http:
@@ -161,7 +161,7 @@ def run_child(case: str, base_url: str, folder: Path) -> dict[str, float]:
 
 def upload_available() -> bool:
     try:
-        from luma_mcp.api.files import upload_file  # noqa: F401
+        from luma_mcp.providers.luma.files import upload_file  # noqa: F401
     except ImportError:
         return False
     return True
@@ -184,7 +184,7 @@ def main() -> None:
         child(*args.child)
         return
     quiet()
-    from luma_mcp.emulator import Emulator, EmulatorConfig
+    from luma_mcp.providers.luma.emulator import Emulator, EmulatorConfig
 
     with scratch_dir() as folder:
         started = time.perf_counter()
@@ -197,7 +197,7 @@ def main() -> None:
                 run_child("download-naive", files.base_url, folder),
             )
         if not upload_available():
-            line("upload", "PENDING: luma_mcp.api.files.upload_file does not exist yet")
+            line("upload", "PENDING: luma_mcp.providers.luma.files.upload_file does not exist yet")
             return
         with Loopback(Emulator(EmulatorConfig()).app) as api:
             show("upload", run_child("upload", api.base_url, folder), run_child("upload-naive", api.base_url, folder))

@@ -30,7 +30,7 @@ from luma_agents import AsyncLuma
 from mcp import Client
 from reference_server import server as reference_server
 
-from luma_mcp.emulator import Emulator, EmulatorConfig
+from luma_mcp.providers.luma.emulator import Emulator, EmulatorConfig
 from luma_mcp.server import build_server
 from luma_mcp.settings import SANDBOX_API_KEY, SANDBOX_BASE_URL, Settings
 

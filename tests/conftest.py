@@ -16,7 +16,7 @@ import pytest
 from mcp import Client
 from mcp_types import CallToolResult
 
-from luma_mcp.emulator import Emulator, EmulatorConfig
+from luma_mcp.providers.luma.emulator import Emulator, EmulatorConfig
 from luma_mcp.server import build_server
 from luma_mcp.settings import Settings
 

@@ -25,7 +25,7 @@ from anyio.from_thread import BlockingPortal, start_blocking_portal
 from mcp import Client
 from mcp_types import CallToolResult, Tool
 
-from luma_mcp.emulator import Emulator, EmulatorConfig, RecordedRequest
+from luma_mcp.providers.luma.emulator import Emulator, EmulatorConfig, RecordedRequest
 from luma_mcp.server import build_server
 from luma_mcp.settings import SANDBOX_API_KEY, Settings
 

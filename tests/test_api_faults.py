@@ -11,7 +11,7 @@ import pytest
 from pydantic import SecretStr
 
 from conftest import loopback, session, structured, text_of
-from luma_mcp.emulator import Emulator, EmulatorConfig
+from luma_mcp.providers.luma.emulator import Emulator, EmulatorConfig
 from luma_mcp.settings import Settings
 
 CREATE = "POST /v1/generations"

@@ -10,7 +10,7 @@ import pytest
 from mcp_types import ElicitRequestParams, ElicitResult
 
 from conftest import session, structured, text_of
-from luma_mcp.emulator import Emulator
+from luma_mcp.providers.luma.emulator import Emulator
 from luma_mcp.settings import Settings
 
 HD = {"prompt": "a storm over the sea", "resolution": "1080p"}  # estimated $1.20

@@ -8,11 +8,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from luma_mcp.api import errors
-from luma_mcp.api.client import LumaApi
-from luma_mcp.api.files import CHUNK_BYTES, upload_file
-from luma_mcp.emulator import Emulator
 from luma_mcp.emulator.media import encode_image
+from luma_mcp.providers import errors
+from luma_mcp.providers.luma.client import LumaApi
+from luma_mcp.providers.luma.emulator import Emulator
+from luma_mcp.providers.luma.files import CHUNK_BYTES, upload_file
 from luma_mcp.settings import SANDBOX_BASE_URL
 
 KEY = "luma-api-files-test"

@@ -11,8 +11,8 @@ import av
 import pytest
 
 from conftest import Progress, session, structured, text_of
-from luma_mcp.api.rules import FAILURE_CODES
-from luma_mcp.emulator import Emulator
+from luma_mcp.providers.luma.emulator import Emulator
+from luma_mcp.providers.luma.rules import FAILURE_CODES
 from luma_mcp.settings import Settings
 
 PROMPT = "A slow dolly shot through a misty greenhouse at sunrise"

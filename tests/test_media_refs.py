@@ -17,11 +17,11 @@ from typing import Any, Literal
 import httpx
 import pytest
 
-from luma_mcp.api.client import LumaApi
-from luma_mcp.emulator import Emulator
 from luma_mcp.emulator.media import encode_image, encode_video
 from luma_mcp.media.local import INLINE_MAX_BYTES
-from luma_mcp.media.refs import DRY_RUN_FILE_ID, RefContext, RefError, ResolvedRef, resolve_ref
+from luma_mcp.providers.luma.client import LumaApi
+from luma_mcp.providers.luma.emulator import Emulator
+from luma_mcp.providers.luma.media import DRY_RUN_FILE_ID, RefContext, RefError, ResolvedRef, resolve_ref
 from luma_mcp.settings import SANDBOX_BASE_URL
 
 Want = Literal["image", "video"]

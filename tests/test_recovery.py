@@ -9,7 +9,7 @@ from pathlib import Path
 import anyio
 
 from conftest import session, structured
-from luma_mcp.emulator import Emulator
+from luma_mcp.providers.luma.emulator import Emulator
 from luma_mcp.settings import Settings
 
 

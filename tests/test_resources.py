@@ -9,7 +9,7 @@ from pathlib import Path
 from mcp.shared.exceptions import MCPError
 
 from conftest import session, structured
-from luma_mcp.emulator import Emulator
+from luma_mcp.providers.luma.emulator import Emulator
 from luma_mcp.settings import Settings
 
 

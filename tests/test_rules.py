@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from luma_mcp.api.rules import check_generation, check_source_duration
+from luma_mcp.providers.luma.rules import check_generation, check_source_duration
 
 PNG = {"url": "https://example.com/a.png"}
 GEN = {"generation_id": "d290f1ee-6c54-4b01-90e6-d701748f0851"}

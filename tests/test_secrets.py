@@ -22,7 +22,7 @@ from mcp.client.stdio import stdio_client
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from conftest import loopback, server_env, text_of
-from luma_mcp.emulator import Emulator, EmulatorConfig
+from luma_mcp.providers.luma.emulator import Emulator, EmulatorConfig
 
 PROMPT = "A red kite banking over chalk cliffs, slow pan"
 

@@ -10,7 +10,7 @@ import av
 from mcp import Client, StdioServerParameters
 
 from conftest import Progress, loopback, server_env, structured, text_of
-from luma_mcp.emulator import Emulator, EmulatorConfig
+from luma_mcp.providers.luma.emulator import Emulator, EmulatorConfig
 
 PROMPT = "A hot-air balloon drifts across the valley as the sun rises"
 

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from conftest import session, structured, text_of
-from luma_mcp.emulator import Emulator
 from luma_mcp.emulator.media import encode_video
+from luma_mcp.providers.luma.emulator import Emulator
 from luma_mcp.settings import Settings
 
 G = "d290f1ee-6c54-4b01-90e6-d701748f0851"

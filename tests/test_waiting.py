@@ -18,8 +18,8 @@ import anyio.lowlevel
 import httpx
 import pytest
 
-from luma_mcp.api.client import Generation, LumaApi
-from luma_mcp.emulator import Emulator, EmulatorConfig
+from luma_mcp.providers.luma.client import Generation, LumaApi
+from luma_mcp.providers.luma.emulator import Emulator, EmulatorConfig
 from luma_mcp.settings import SANDBOX_API_KEY, SANDBOX_BASE_URL
 from luma_mcp.waiting import Clock, WaitPolicy, expected_seconds, job_age, poll_interval, wait_for
 

@@ -10,7 +10,7 @@ import pytest
 from luma_agents import AsyncLuma
 
 from conftest import session, structured, text_of
-from luma_mcp.emulator import Emulator
+from luma_mcp.providers.luma.emulator import Emulator
 from luma_mcp.settings import SANDBOX_API_KEY, SANDBOX_BASE_URL, Settings
 
 IMG = "https://example.com/frame.png"

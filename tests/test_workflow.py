@@ -11,7 +11,7 @@ from typing import Any
 import av
 
 from conftest import session, structured, text_of
-from luma_mcp.emulator import Emulator
+from luma_mcp.providers.luma.emulator import Emulator
 from luma_mcp.settings import Settings
 
 

@@ -56,7 +56,7 @@ def main(argv: Sequence[str] | None = None) -> None:
 
         sys.exit(run_demo(out=args.out, prompt=args.prompt))
     if args.command == "emulator":
-        from .emulator import EmulatorConfig, serve
+        from .providers.luma.emulator import EmulatorConfig, serve
 
         serve(EmulatorConfig(processing_seconds=args.job_seconds), args.emulator_host, args.emulator_port)
         return

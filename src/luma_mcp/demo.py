@@ -20,8 +20,8 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from .api import requests
-from .api.pricing import estimate_cost
+from .providers.luma import requests
+from .providers.luma.pricing import estimate_cost
 
 console = Console()
 Made = dict[str, dict[str, Any]]

@@ -11,13 +11,13 @@ from typing import TYPE_CHECKING
 import anyio
 import anyio.to_thread
 
-from .api.errors import LumaApiError
 from .history import Record
 from .media.download import DownloadFailed, UrlExpired, output_filename, save_url
+from .providers.errors import LumaApiError
 from .runtime import Runtime
 
 if TYPE_CHECKING:
-    from .api.client import Generation
+    from .providers.luma.client import Generation
 
 logger = logging.getLogger(__name__)
 

@@ -18,8 +18,8 @@ from .settings import Settings
 if TYPE_CHECKING:
     import httpx
 
-    from .api.client import LumaApi
-    from .emulator import Emulator
+    from .providers.luma.client import LumaApi
+    from .providers.luma.emulator import Emulator
 
 NO_KEY_MESSAGE = (
     "No Luma API key is configured, so nothing was sent and nothing was charged. "
@@ -67,7 +67,7 @@ class Runtime:
         if self._api is None and key:
             import httpx
 
-            from .api.client import LumaApi
+            from .providers.luma.client import LumaApi
 
             transport = self._transport()
             api_http = httpx.AsyncClient(transport=transport) if transport is not None else None
@@ -107,7 +107,7 @@ async def open_runtime(settings: Settings, emulator: Emulator | None = None) -> 
 
 
 def _sandbox_emulator(settings: Settings) -> Emulator:
-    from .emulator import Emulator, EmulatorConfig  # heavy (PyAV, Starlette app): only in sandbox mode
+    from .providers.luma.emulator import Emulator, EmulatorConfig  # heavy (PyAV, Starlette app): only in sandbox mode
 
     job = settings.sandbox_job_seconds
     return Emulator(EmulatorConfig(queued_seconds=min(1.0, job / 4), processing_seconds=job))

@@ -24,7 +24,7 @@ from .tools.video import video_tools
 from .tools.video_edit import video_edit_tools
 
 if TYPE_CHECKING:
-    from .emulator import Emulator
+    from .providers.luma.emulator import Emulator
 
 INSTRUCTIONS = """\
 Luma Ray 3.2 video and Uni-1 image generation. Each generation costs money (see estimated_cost_usd);

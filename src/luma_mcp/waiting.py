@@ -24,11 +24,11 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 
-from .api.errors import RateLimited, Unavailable
-from .api.rules import TERMINAL_STATES
+from .providers.errors import RateLimited, Unavailable
+from .providers.luma.rules import TERMINAL_STATES
 
 if TYPE_CHECKING:
-    from .api.client import Generation, LumaApi
+    from .providers.luma.client import Generation, LumaApi
 
 logger = logging.getLogger(__name__)
 

@@ -16,7 +16,7 @@ import pytest
 from emulator_helpers import BASE_URL, FakeClock, Jobs, sdk
 from luma_agents import AsyncLuma
 
-from luma_mcp.emulator import Emulator, EmulatorConfig
+from luma_mcp.providers.luma.emulator import Emulator, EmulatorConfig
 
 
 @pytest.fixture

@@ -10,8 +10,8 @@ from emulator_fixtures import *  # noqa: F403  (pytest fixtures)
 from emulator_helpers import KEY, FakeClock, Jobs, b64, probe, sdk
 from luma_agents import AsyncLuma, BadRequestError, PermissionDeniedError, UnprocessableEntityError
 
-from luma_mcp.emulator import Emulator, EmulatorConfig
 from luma_mcp.emulator.media import encode_image, encode_video
+from luma_mcp.providers.luma.emulator import Emulator, EmulatorConfig
 
 MISSING = "5b1b0b4e-6f1c-4e5e-9a8c-2b4f1f0d9c11"
 

@@ -17,7 +17,7 @@ from luma_agents import (
     RateLimitError,
 )
 
-from luma_mcp.emulator import Emulator
+from luma_mcp.providers.luma.emulator import Emulator
 
 AUTH = {"Authorization": f"Bearer {KEY}"}
 IMAGE = {"prompt": "a fox", "model": "uni-1"}

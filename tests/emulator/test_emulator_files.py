@@ -9,8 +9,8 @@ from emulator_helpers import FakeClock, Jobs, probe, sdk
 from luma_agents import AsyncLuma, BadRequestError, NotFoundError, UnprocessableEntityError
 from luma_agents.types import File
 
-from luma_mcp.emulator import Emulator
 from luma_mcp.emulator.media import encode_image, encode_video
+from luma_mcp.providers.luma.emulator import Emulator
 
 
 async def upload(client: AsyncLuma, http: httpx.AsyncClient, data: bytes, mime_type: str) -> File:

@@ -12,8 +12,8 @@ from emulator_fixtures import *  # noqa: F403  (pytest fixtures)
 from emulator_helpers import KEY, FakeClock, Jobs, probe, sdk
 from luma_agents import AsyncLuma, NotFoundError
 
-from luma_mcp.api.rules.vocabulary import FAILURE_CODES, FAILURE_REASONS
-from luma_mcp.emulator import Emulator
+from luma_mcp.providers.luma.emulator import Emulator
+from luma_mcp.providers.luma.rules.vocabulary import FAILURE_CODES, FAILURE_REASONS
 
 
 async def test_video_moves_queued_processing_completed_on_the_clock(

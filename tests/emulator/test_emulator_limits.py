@@ -9,7 +9,7 @@ import pytest
 from emulator_fixtures import *  # noqa: F403  (pytest fixtures)
 from emulator_helpers import KEY, FakeClock, error_detail
 
-from luma_mcp.emulator import Emulator, EmulatorConfig
+from luma_mcp.providers.luma.emulator import Emulator, EmulatorConfig
 
 AUTH = {"Authorization": f"Bearer {KEY}"}
 IMAGE = {"prompt": "a fox", "model": "uni-1"}

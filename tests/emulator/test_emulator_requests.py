@@ -10,7 +10,7 @@ from emulator_fixtures import *  # noqa: F403  (pytest fixtures)
 from emulator_helpers import KEY, FakeClock, error_detail, sdk
 from luma_agents import AuthenticationError
 
-from luma_mcp.emulator import Emulator, EmulatorConfig
+from luma_mcp.providers.luma.emulator import Emulator, EmulatorConfig
 
 AUTH = {"Authorization": f"Bearer {KEY}"}
 VIDEO = {"prompt": "a cat", "model": "ray-3.2", "type": "video"}

@@ -13,7 +13,7 @@ from emulator_fixtures import *  # noqa: F403  (pytest fixtures)
 from emulator_helpers import FakeClock
 from luma_agents import APIConnectionError, APITimeoutError, AsyncLuma
 
-from luma_mcp.emulator import Emulator, EmulatorConfig, make_server
+from luma_mcp.providers.luma.emulator import Emulator, EmulatorConfig, make_server
 
 
 def free_port() -> int:

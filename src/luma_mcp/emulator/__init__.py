@@ -1,42 +1,18 @@
-"""An emulator of the Luma Agents API, for tests, demos and `--sandbox`.
-
-    emu = Emulator(EmulatorConfig(clock=fake_clock))
-    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=emu.app))   # no sockets
-    serve(EmulatorConfig(), "127.0.0.1", 8089)                                 # or over real HTTP
-
-It answers like the real API (spec sections 1-8): the documented rules (shared with the MCP
-validator through `luma_mcp.api.rules`), per-key stores, lazy clock-driven job states, rate limits,
-the Files API, and real synthetic media behind presigned URLs. Test handles: `emu.requests`,
-`emu.generation_posts()`, `emu.faults` (see `faults`), `emu.advance()`, `emu.reset()`; prompt
-directives (`__fail:<code>`, `__moderate`, `__slow:<s>`, see `plan`) and URL hooks (see `checks`).
-"""
+"""The emulators' shared kit, known to no provider: synthetic media, fault switches, the request log
+and its middleware, and serving an emulator app over HTTP. Each provider's emulator lives in its folder."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from .app import Emulator
-from .config import EmulatorConfig
-from .faults import Fault, Faults
-from .middleware import RecordedRequest
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import uvicorn
 
-__all__ = ["Emulator", "EmulatorConfig", "Fault", "Faults", "RecordedRequest", "make_server", "serve"]
+__all__ = ["make_server"]
 
 
-def make_server(
-    emulator: Emulator, host: str = "127.0.0.1", port: int = 8089, *, log_level: str = "warning"
-) -> uvicorn.Server:
-    """A uvicorn server for `emulator`, not yet started (`.run()` blocks; `.should_exit` stops it)."""
+def make_server(app: Any, host: str = "127.0.0.1", port: int = 8089, *, log_level: str = "warning") -> uvicorn.Server:
+    """A uvicorn server for an emulator's ASGI `app`, not yet started (`.run()` blocks; `.should_exit` stops it)."""
     import uvicorn
 
-    return uvicorn.Server(uvicorn.Config(emulator.app, host=host, port=port, log_level=log_level, lifespan="off"))
-
-
-def serve(
-    config: EmulatorConfig | None = None, host: str = "127.0.0.1", port: int = 8089, *, log_level: str = "warning"
-) -> None:
-    """Run an emulator over HTTP until interrupted (blocking)."""
-    make_server(Emulator(config), host, port, log_level=log_level).run()
+    return uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level=log_level, lifespan="off"))

@@ -7,15 +7,15 @@
     emu.faults.add("GET /v1/generations/{id}", malformed_json=True)
     emu.faults.expire_urls = True                                # every media URL answers 403
 
-Routes are `"METHOD template"`, one of `ROUTES`. Faults on a route are used first-in, first-out; each
-applies to `times` requests (None: until `clear()`). A fault pre-empts everything else, auth included,
-except the request log, which always records the request first. Effects combine in this order:
-`delay_seconds` (an anyio sleep), then one of
+Routes are `"METHOD template"`, one of the provider's route table (given to `Faults`). Faults on a
+route are used first-in, first-out; each applies to `times` requests (None: until `clear()`). A fault
+pre-empts everything else, auth included, except the request log, which always records the request
+first. Effects combine in this order: `delay_seconds` (an anyio sleep), then one of
 - `drop_connection`: the response starts, then the app raises, so the client sees a broken response
   (with `accept_then_fail`, the request is processed first: the job exists but the answer is lost);
 - `accept_then_fail`: the request is processed normally, then `status` (default 500) is answered;
 - `malformed_json`: the request is processed normally, then its status is sent with a non-JSON body;
-- `status`: answered at once with `{"detail": detail}` (and `Retry-After` when `retry_after` is set).
+- `status`: answered at once in the provider's error envelope (and `Retry-After` when `retry_after` is set).
 
 Out of process the same fields go as JSON to `POST /_emulator/faults` (`{"expire_urls": true}` sets
 the switch); `DELETE /_emulator/faults` clears them.
@@ -24,33 +24,12 @@ the switch); `DELETE /_emulator/faults` clears them.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
-ROUTES: tuple[str, ...] = (
-    "POST /v1/generations",
-    "GET /v1/generations/{id}",
-    "POST /v1/files",
-    "GET /v1/files",
-    "GET /v1/files/{id}",
-    "POST /v1/files/{id}/complete",
-    "DELETE /v1/files/{id}",
-    "PUT /_uploads/{id}",
-    "GET /_media/{id}",
-)
-
-_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("POST /v1/generations", re.compile(r"POST /v1/generations/?")),
-    ("GET /v1/generations/{id}", re.compile(r"GET /v1/generations/[^/]+")),
-    ("POST /v1/files", re.compile(r"POST /v1/files/?")),
-    ("GET /v1/files", re.compile(r"GET /v1/files/?")),
-    ("GET /v1/files/{id}", re.compile(r"GET /v1/files/[^/]+")),
-    ("POST /v1/files/{id}/complete", re.compile(r"POST /v1/files/[^/]+/complete")),
-    ("DELETE /v1/files/{id}", re.compile(r"DELETE /v1/files/[^/]+")),
-    ("PUT /_uploads/{id}", re.compile(r"PUT /_uploads/[^/]+")),
-    ("GET /_media/{id}", re.compile(r"(?:GET|HEAD) /_media/.+")),
-)
+# A provider's fault routes: each `"METHOD template"` with the regex (over "METHOD path") it covers.
+RouteTable = Sequence[tuple[str, str]]
 
 DEFAULT_DETAILS: dict[int, str] = {
     429: "Rate limit exceeded",
@@ -59,15 +38,6 @@ DEFAULT_DETAILS: dict[int, str] = {
     503: "Service unavailable",
     504: "Gateway timeout",
 }
-
-
-def route_of(method: str, path: str) -> str | None:
-    """The fault route a request falls under, or None (admin routes are never faulted)."""
-    target = f"{method.upper()} {path}"
-    for route, pattern in _PATTERNS:
-        if pattern.fullmatch(target):
-            return route
-    return None
 
 
 @dataclass
@@ -103,9 +73,16 @@ class Fault:
 class Faults:
     """The queue of pending faults, per route, plus the `expire_urls` switch."""
 
-    def __init__(self) -> None:
+    def __init__(self, routes: RouteTable) -> None:
         self.expire_urls = False
+        self.routes = tuple(route for route, _ in routes)
+        self._patterns = tuple((route, re.compile(pattern)) for route, pattern in routes)
         self._pending: list[Fault] = []
+
+    def route_of(self, method: str, path: str) -> str | None:
+        """The fault route a request falls under, or None (admin routes are never faulted)."""
+        target = f"{method.upper()} {path}"
+        return next((route for route, pattern in self._patterns if pattern.fullmatch(target)), None)
 
     def add(
         self,
@@ -131,7 +108,7 @@ class Faults:
             malformed_json,
             times,
         )
-        _validate(fault)
+        _validate(fault, self.routes)
         self._pending.append(fault)
         return fault
 
@@ -170,9 +147,9 @@ class Faults:
         self.expire_urls = False
 
 
-def _validate(fault: Fault) -> None:
-    if fault.route not in ROUTES:
-        raise ValueError(f"unknown route {fault.route!r}; use one of: {', '.join(ROUTES)}")
+def _validate(fault: Fault, routes: Sequence[str]) -> None:
+    if fault.route not in routes:
+        raise ValueError(f"unknown route {fault.route!r}; use one of: {', '.join(routes)}")
     if fault.status is not None and not (isinstance(fault.status, int) and 400 <= fault.status <= 599):
         raise ValueError("status must be an HTTP error status (400-599)")
     if fault.times is not None and (not isinstance(fault.times, int) or fault.times < 1):

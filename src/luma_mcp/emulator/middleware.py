@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,14 +16,18 @@ import anyio
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .config import API_VERSION
-from .faults import Fault, Faults, route_of
-from .responses import error
+from .faults import Fault, Faults
+
+# Answers a fault's error status in the provider's own envelope: (status, detail, headers) -> ASGI app.
+ErrorResponse = Callable[[int, str, dict[str, str]], ASGIApp]
+
+
+_SECRET_HEADERS = frozenset({"authorization", "x-api-key"})
 
 
 @dataclass(frozen=True)
 class RecordedRequest:
-    """One request received on /v1/*, as the API saw it (the Authorization value redacted)."""
+    """One API request, as the API saw it (the Authorization and key header values redacted)."""
 
     method: str
     path: str
@@ -45,22 +50,36 @@ class DroppedConnection(ConnectionResetError):
 
 
 class EmulatorMiddleware:
-    def __init__(self, app: ASGIApp, log: list[RecordedRequest], faults: Faults) -> None:
+    """`logged`: path prefixes of the API's own routes (recorded); `headers`: added to every answer."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        log: list[RecordedRequest],
+        faults: Faults,
+        *,
+        error: ErrorResponse,
+        logged: tuple[str, ...],
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
         self.app = app
         self.log = log
         self.faults = faults
+        self.error = error
+        self.logged = logged
+        self.headers = dict(headers or {})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        send = _with_standard_headers(scope, send)
+        send = _with_standard_headers(scope, send, self.headers)
         path: str = scope["path"]
-        if path.startswith("/v1/"):
+        if path.startswith(self.logged):
             body = await _read_body(receive)
             self.log.append(_record(scope, body))
             receive = _replay(body, receive)
-        route = route_of(scope["method"], path)
+        route = self.faults.route_of(scope["method"], path)
         fault = self.faults.take(route) if route else None
         if fault is None:
             await self.app(scope, receive, send)
@@ -78,12 +97,12 @@ class EmulatorMiddleware:
         if fault.drop_connection:
             await _drop(send)
         if fault.status is not None or fault.accept_then_fail:
-            await error(fault.error_status, fault.error_detail, fault.error_headers())(scope, receive, send)
+            await self.error(fault.error_status, fault.error_detail, fault.error_headers())(scope, receive, send)
             return
         await self.app(scope, receive, send)
 
 
-def _with_standard_headers(scope: Scope, send: Send) -> Send:
+def _with_standard_headers(scope: Scope, send: Send, extra: Mapping[str, str]) -> Send:
     incoming = dict(_headers(scope))
     request_id = incoming.get("x-request-id") or str(uuid.uuid4())
 
@@ -91,7 +110,8 @@ def _with_standard_headers(scope: Scope, send: Send) -> Send:
         if message["type"] == "http.response.start":
             headers = MutableHeaders(scope=message)
             headers["X-Request-Id"] = request_id
-            headers["X-API-Version"] = API_VERSION
+            for name, value in extra.items():
+                headers[name] = value
         await send(message)
 
     return wrapped
@@ -102,7 +122,7 @@ def _headers(scope: Scope) -> list[tuple[str, str]]:
 
 
 def _record(scope: Scope, body: bytes) -> RecordedRequest:
-    headers = {name: ("<redacted>" if name == "authorization" else value) for name, value in _headers(scope)}
+    headers = {name: ("<redacted>" if name in _SECRET_HEADERS else value) for name, value in _headers(scope)}
     try:
         parsed = json.loads(body) if body else None
     except (json.JSONDecodeError, UnicodeDecodeError):

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Literal
 
-from ..api.rules.vocabulary import IMAGE_MAX_BYTES, IMAGE_MAX_SIDE, VIDEO_SOURCE_MAX_BYTES
+from ..providers.luma.rules.vocabulary import IMAGE_MAX_BYTES, IMAGE_MAX_SIDE, VIDEO_SOURCE_MAX_BYTES
 from . import probe
 from .sniff import SNIFF_BYTES, sniff_kind
 

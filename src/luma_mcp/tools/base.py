@@ -21,7 +21,7 @@ from mcp_types import CallToolResult, ToolAnnotations
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic_core import ErrorDetails
 
-from ..api.rules import Violation
+from ..providers.luma.rules import Violation
 from .input import NeedsInput
 
 logger = logging.getLogger(__name__)

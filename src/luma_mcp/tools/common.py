@@ -8,7 +8,7 @@ from typing import Annotated
 from mcp_types import ToolAnnotations
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
-from ..api.rules import FPS, MAX_KEYFRAMES, PROMPT_MAX_CHARS, SOURCE_MAX_SECONDS
+from ..providers.luma.rules import FPS, MAX_KEYFRAMES, PROMPT_MAX_CHARS, SOURCE_MAX_SECONDS
 from ..settings import MAX_WAIT_SECONDS
 from .base import Handler, LumaTool, ToolArgs, make_tool
 from .results import GenerationResult

@@ -9,9 +9,9 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import BaseModel, Field
 
-from ..api import errors
-from ..api.rules import GenerationType
 from ..history import SUBMITTING, UNKNOWN, Record
+from ..providers import errors
+from ..providers.luma.rules import GenerationType
 from .base import LumaTool, ToolArgs, make_tool
 from .common import GenerationId, WaitSeconds
 from .jobs import follow, runtime_of

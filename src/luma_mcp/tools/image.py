@@ -8,8 +8,8 @@ from mcp.server.mcpserver import Context
 from mcp_types import CallToolResult
 from pydantic import Field
 
-from ..api.requests import Body, WireRef, image_body, image_edit_body
-from ..api.rules import MAX_IMAGE_REFS, PROMPT_MAX_CHARS, ImageAspectRatio, ImageModel, OutputFormat, Style
+from ..providers.luma.requests import Body, WireRef, image_body, image_edit_body
+from ..providers.luma.rules import MAX_IMAGE_REFS, PROMPT_MAX_CHARS, ImageAspectRatio, ImageModel, OutputFormat, Style
 from .base import LumaTool, ToolArgs
 from .common import DryRun, MediaRef, WaitSeconds, generation_tool
 from .media import Resolver, generate

@@ -15,13 +15,13 @@ from mcp_types import CallToolResult, ElicitRequest, ElicitRequestFormParams, El
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 from pydantic import BaseModel, Field
 
-from ..api import errors
-from ..api.pricing import estimate_cost
-from ..api.requests import elide_inline_data
-from ..api.retry import create_with_retries
-from ..api.rules import check_generation
 from ..media.preview import build_preview
 from ..outputs import SavedOutput, save_outputs
+from ..providers import errors
+from ..providers.luma.pricing import estimate_cost
+from ..providers.luma.requests import elide_inline_data
+from ..providers.luma.rules import check_generation
+from ..providers.retry import create_with_retries
 from ..runtime import Runtime
 from ..waiting import WaitPolicy, expected_seconds, progress_fraction, wait_for
 from .base import describe_violations
@@ -29,7 +29,7 @@ from .input import NeedsInput
 from .results import GenerationResult, Output, next_step_for, output_uri, to_call_result
 
 if TYPE_CHECKING:
-    from ..api.client import Generation
+    from ..providers.luma.client import Generation
 
 logger = logging.getLogger(__name__)
 

@@ -22,8 +22,8 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp.shared.exceptions import MCPDeprecationWarning
 from mcp_types import CallToolResult
 
-from ..api.requests import Body
-from ..media.refs import RefContext, RefError, RefLike, ResolvedRef, resolve_ref, url_ref
+from ..providers.luma.media import RefContext, RefError, RefLike, ResolvedRef, resolve_ref, url_ref
+from ..providers.luma.requests import Body
 from .jobs import runtime_of, submit, validate
 
 logger = logging.getLogger(__name__)

@@ -12,8 +12,8 @@ from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
 from mcp_types import Resource
 
-from ..api import errors
 from ..history import History
+from ..providers import errors
 from .jobs import runtime_of
 from .results import generation_uri, mime_type, output_uri
 

@@ -8,7 +8,7 @@ from typing import Any, Literal
 from mcp_types import CallToolResult, ContentBlock, ImageContent, ResourceLink, TextContent
 from pydantic import BaseModel, Field
 
-from ..api.rules import RETRYABLE_FAILURES
+from ..providers.luma.rules import RETRYABLE_FAILURES
 
 # Clients accept about 1 MB per result; base64 adds a third, and the text must fit too.
 MAX_PREVIEW_BYTES = 600_000

@@ -9,9 +9,9 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import CallToolResult
 from pydantic import Field
 
-from ..api import errors
-from ..api.requests import Body, extend_body, video_body
-from ..api.rules import Duration, Resolution, VideoAspectRatio
+from ..providers import errors
+from ..providers.luma.requests import Body, extend_body, video_body
+from ..providers.luma.rules import Duration, Resolution, VideoAspectRatio
 from .base import LumaTool, ToolArgs
 from .common import DryRun, GenerationId, Keyframes, MediaRef, Prompt, WaitSeconds, generation_tool
 from .jobs import runtime_of, submit, validate

@@ -9,8 +9,9 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import CallToolResult
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..api.requests import Body, edit_body, reframe_body
-from ..api.rules import (
+from ..providers.luma.media import ResolvedRef
+from ..providers.luma.requests import Body, edit_body, reframe_body
+from ..providers.luma.rules import (
     FPS,
     PROMPT_MAX_CHARS,
     EditStrength,
@@ -19,7 +20,6 @@ from ..api.rules import (
     VideoAspectRatio,
     check_source_duration,
 )
-from ..media.refs import ResolvedRef
 from .base import LumaTool, ToolArgs
 from .common import DryRun, GuideFrames, MediaRef, Prompt, WaitSeconds, generation_tool
 from .media import Resolver, generate, optional

@@ -17,7 +17,7 @@ import anyio
 from . import errors
 
 if TYPE_CHECKING:
-    from .client import Generation, LumaApi
+    from .luma.client import Generation, LumaApi
 
 logger = logging.getLogger(__name__)
 

@@ -21,13 +21,13 @@ from urllib.parse import parse_qs, urlsplit
 
 import anyio.to_thread
 
-from luma_mcp.api.rules import check_source_duration
-from luma_mcp.api.rules.vocabulary import IMAGE_MAX_BYTES, VIDEO_SOURCE_MAX_BYTES
+from luma_mcp.media.probe import VideoInfo
+from luma_mcp.media.probe import image_size as probe_image_size
+from luma_mcp.media.probe import video_info as probe_video
+from luma_mcp.media.sniff import sniff_kind
+from luma_mcp.providers.luma.rules import check_source_duration
+from luma_mcp.providers.luma.rules.vocabulary import IMAGE_MAX_BYTES, VIDEO_SOURCE_MAX_BYTES
 
-from ..media.probe import VideoInfo
-from ..media.probe import image_size as probe_image_size
-from ..media.probe import video_info as probe_video
-from ..media.sniff import sniff_kind
 from .store import Generation, Store
 
 Expect = Literal["image", "video", "any"]

@@ -17,14 +17,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from luma_mcp.api.rules import check_generation
+from luma_mcp.emulator.faults import Faults
+from luma_mcp.emulator.media import render_async
+from luma_mcp.emulator.middleware import EmulatorMiddleware, RecordedRequest
+from luma_mcp.providers.luma.rules import check_generation
 
 from .checks import ApiError, resolve_references
-from .config import EmulatorConfig
-from .faults import Faults
+from .config import API_VERSION, FAULT_ROUTES, EmulatorConfig
 from .files_api import FilesApi
-from .media import render_async
-from .middleware import EmulatorMiddleware, RecordedRequest
 from .plan import build_generation
 from .responses import (
     api_error_handler,
@@ -48,7 +48,7 @@ class Emulator:
     def __init__(self, config: EmulatorConfig | None = None) -> None:
         self.config = config or EmulatorConfig()
         self.store = Store(self.config)
-        self.faults = Faults()
+        self.faults = Faults(FAULT_ROUTES)
         self.requests: list[RecordedRequest] = []
         self.app = build_app(self)
 
@@ -97,7 +97,16 @@ def build_app(emulator: Emulator) -> Starlette:
     ]
     return Starlette(
         routes=routes,
-        middleware=[Middleware(EmulatorMiddleware, log=emulator.requests, faults=emulator.faults)],
+        middleware=[
+            Middleware(
+                EmulatorMiddleware,
+                log=emulator.requests,
+                faults=emulator.faults,
+                error=error,
+                logged=("/v1/",),
+                headers={"X-API-Version": API_VERSION},
+            )
+        ],
         exception_handlers={ApiError: api_error_handler, HTTPException: http_error_handler, Exception: crash_handler},
     )
 

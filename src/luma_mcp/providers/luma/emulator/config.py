@@ -10,6 +10,19 @@ from dataclasses import dataclass, field
 KEY_PREFIX = "luma-api-"
 API_VERSION = "2026-04-01"
 
+# The fault routes (see luma_mcp.emulator.faults): `"METHOD template"` and the requests each covers.
+FAULT_ROUTES: tuple[tuple[str, str], ...] = (
+    ("POST /v1/generations", r"POST /v1/generations/?"),
+    ("GET /v1/generations/{id}", r"GET /v1/generations/[^/]+"),
+    ("POST /v1/files", r"POST /v1/files/?"),
+    ("GET /v1/files", r"GET /v1/files/?"),
+    ("GET /v1/files/{id}", r"GET /v1/files/[^/]+"),
+    ("POST /v1/files/{id}/complete", r"POST /v1/files/[^/]+/complete"),
+    ("DELETE /v1/files/{id}", r"DELETE /v1/files/[^/]+"),
+    ("PUT /_uploads/{id}", r"PUT /_uploads/[^/]+"),
+    ("GET /_media/{id}", r"(?:GET|HEAD) /_media/.+"),
+)
+
 # Seconds a job spends `processing` when neither the config nor a `__slow:` directive says otherwise.
 DEFAULT_PROCESSING_SECONDS: dict[str, float] = {
     "image": 4.0,

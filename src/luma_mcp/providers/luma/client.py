@@ -21,7 +21,7 @@ from luma_agents import (
 )
 from luma_agents.types import Generation
 
-from . import errors
+from .. import errors
 
 __all__ = ["Generation", "LumaApi"]
 

@@ -17,7 +17,7 @@ import httpx
 from luma_agents import APIConnectionError, APIResponseValidationError, APIStatusError
 from luma_agents.types import File, PresignedUpload
 
-from . import errors
+from .. import errors
 from .client import LumaApi, connection_error, status_error
 
 __all__ = ["CHUNK_BYTES", "upload_file"]

@@ -24,18 +24,18 @@ from typing import TYPE_CHECKING, Literal, Protocol
 
 import anyio.to_thread
 
-from ..api.errors import LumaApiError, NotFound
-from ..api.requests import WireRef
-from ..api.rules import check_source_duration
-from ..api.rules.vocabulary import IMAGE_MAX_BYTES, VIDEO_SOURCE_MAX_BYTES, VIDEO_TYPES
-from . import probe
-from .local import LocalMedia, RefError, inspect_local, shown
-from .sniff import SNIFF_BYTES, sniff_kind
+from ...media import probe
+from ...media.local import LocalMedia, RefError, inspect_local, shown
+from ...media.sniff import SNIFF_BYTES, sniff_kind
+from ..errors import LumaApiError, NotFound
+from .requests import WireRef
+from .rules import check_source_duration
+from .rules.vocabulary import IMAGE_MAX_BYTES, VIDEO_SOURCE_MAX_BYTES, VIDEO_TYPES
 
 if TYPE_CHECKING:
     import httpx
 
-    from ..api.client import Generation, LumaApi
+    from .client import Generation, LumaApi
 
 __all__ = [
     "DRY_RUN_FILE_ID",
@@ -289,7 +289,7 @@ async def _upload(media: LocalMedia, raw: str, name: str, ctx: RefContext) -> st
     if ctx.api is None:
         raise RefError(f"{name}: sending a local file needs the Luma API; set LUMA_AGENTS_API_KEY or use --sandbox")
     try:
-        from ..api.files import upload_file
+        from .files import upload_file
 
         return await upload_file(
             ctx.api,

@@ -14,7 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from luma_mcp.api.rules.vocabulary import (
+from luma_mcp.emulator.media import MediaFormat, MediaSpec, even, image_size, rescale_short_side, video_size
+from luma_mcp.providers.luma.rules.vocabulary import (
     DEFAULT_RESOLUTION,
     DURATION_SECONDS,
     FAILURE_CODES,
@@ -25,7 +26,6 @@ from luma_mcp.api.rules.vocabulary import (
 
 from .checks import ApiError, MediaInfo
 from .config import EmulatorConfig
-from .media import MediaFormat, MediaSpec, even, image_size, rescale_short_side, video_size
 from .store import Generation, Output
 
 _FAIL = re.compile(r"__fail:([A-Za-z_]*)")

@@ -18,8 +18,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
+from luma_mcp.emulator.media import MediaSpec
+
 from .config import EmulatorConfig
-from .media import MediaSpec
 
 State = Literal["queued", "processing", "completed", "failed"]
 FileState = Literal["pending", "ready", "failed", "deleted"]

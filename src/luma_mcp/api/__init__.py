@@ -1,1 +1,0 @@
-"""Everything about the Luma Agents API, and nothing about MCP."""

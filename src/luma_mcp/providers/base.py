@@ -1,0 +1,83 @@
+"""What every provider offers, in one neutral vocabulary: the tools and the wait loop speak only this.
+
+A provider turns a request body (its own wire form, built by its `requests` module) into a paid job
+and reports on it. The MCP layer never sees a provider's JSON: it sees a `Generation`, whose `id`
+is the public id agents pass around (bare UUID for Luma, `aimlapi:<id>`, `hedra:<uuid>`), whose
+`state` is one of four words, and whose `outputs` are URLs to save.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+
+ProviderName = Literal["luma", "aimlapi", "hedra"]
+PROVIDER_NAMES: tuple[ProviderName, ...] = ("luma", "aimlapi", "hedra")
+State = Literal["queued", "processing", "completed", "failed"]
+TERMINAL_STATES: frozenset[str] = frozenset({"completed", "failed"})
+
+Body = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One broken rule: `rule` is the spec's id, `field` the wire path, `detail` what the API would
+    answer, `fix` one sentence telling the caller what to change."""
+
+    rule: str
+    field: str
+    detail: str
+    fix: str
+    status: int = 400
+
+
+@dataclass(frozen=True)
+class MediaOutput:
+    type: str  # video, image or exr
+    url: str
+
+
+@dataclass(frozen=True)
+class Generation:
+    """A provider's job as the tools see it. `raw` is the provider's own JSON, for the resource view."""
+
+    id: str
+    provider: ProviderName
+    type: str
+    model: str
+    state: State
+    created_at: str | None = None
+    outputs: tuple[MediaOutput, ...] = ()
+    failure_code: str | None = None
+    failure_reason: str | None = None
+    raw: Mapping[str, Any] = field(default_factory=dict)
+
+
+class Provider(Protocol):
+    """One API. Creates are sent once: a create whose outcome is unknown raises `OutcomeUnknown` and
+    is never re-sent by the provider (the shared policy in `retry.py` re-sends only certain refusals)."""
+
+    name: ProviderName
+
+    def check(self, body: Mapping[str, Any]) -> list[Violation]:
+        """Every rule `body` breaks (strict: fields the API would ignore count too); empty when valid."""
+        ...
+
+    async def price(self, body: Mapping[str, Any], source_seconds: float | None = None) -> float | None:
+        """The estimated USD price of `body`, or None when no price can be had."""
+        ...
+
+    def expected_seconds(self, body: Mapping[str, Any]) -> float:
+        """A typical run time for `body`: paces polling and scales the progress bar."""
+        ...
+
+    async def create(self, body: Mapping[str, Any], *, request_id: str) -> Generation:
+        """Submit one job; `request_id` is our own trace id, recorded in the history before sending."""
+        ...
+
+    async def get(self, generation_id: str) -> Generation:
+        """The job by its public id; raises `NotFound` when the provider does not know it."""
+        ...
+
+    async def aclose(self) -> None: ...
