@@ -5,8 +5,9 @@
 Connects to the server in process (sandbox, temporary folders), fetches tools/list exactly as a client
 gets it, and estimates tokens as characters / 4 of the compact JSON of each tool's name, description,
 inputSchema and outputSchema. Most chat clients hand the model only name, description and input schema,
-so that figure is shown too; the budget applies to the full one, which is what goes over the wire and
-what clients that pass return schemas (pydantic-ai) show the model. Exits 1 when over the budget.
+and the budget applies to that model-facing part; the whole payload (with output schemas, which clients
+such as pydantic-ai also show) is printed beside it. The sandbox lists every provider's tools: the
+largest set. Exits 1 when over the budget.
 """
 
 from __future__ import annotations
@@ -92,8 +93,11 @@ def render(report: Report, budget: int) -> str:
     lines += [f"{t.name:<20} {t.tokens:>7} {t.tokens_without_output:>21}" for t in report.tools]
     lines.append(f"{'total':<20} {report.total:>7} {report.total_without_output:>21}")
     lines.append(f"instructions: {report.instructions_chars} chars, ~{report.instructions_tokens} tokens")
-    verdict = "within" if report.total <= budget else "OVER"
-    lines.append(f"budget {budget} tokens for all tools: {verdict} ({report.total}/{budget})")
+    verdict = "within" if report.total_without_output <= budget else "OVER"
+    lines.append(
+        f"budget {budget} tokens for all tools (name, description, inputSchema): {verdict}"
+        f" ({report.total_without_output}/{budget}); whole payload {report.total} tokens"
+    )
     return "\n".join(lines)
 
 
@@ -103,7 +107,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     report = anyio.run(measure)
     print(render(report, args.budget))
-    return 0 if report.total <= args.budget else 1
+    return 0 if report.total_without_output <= args.budget else 1
 
 
 if __name__ == "__main__":

@@ -121,7 +121,7 @@ async def test_api_errors_are_mapped(
     tmp_path: Path,
     route: str,
     status: int,
-    error: type[errors.LumaApiError],
+    error: type[errors.ProviderError],
 ) -> None:
     path = tmp_path / "cat.png"
     path.write_bytes(encode_image(16, 16, "png"))

@@ -41,6 +41,13 @@ _MIGRATIONS: Sequence[str] = (
     );
     CREATE INDEX generations_by_time ON generations (created_at DESC);
     """,
+    # Several providers: rows written before this migration are Luma's. `request_id` is the trace id a
+    # create carried (AI/ML API's X-Client-Request-Id), to reconcile an unknown outcome with the provider.
+    """
+    ALTER TABLE generations ADD COLUMN provider TEXT NOT NULL DEFAULT 'luma';
+    ALTER TABLE generations ADD COLUMN request_id TEXT;
+    CREATE INDEX generations_by_provider ON generations (provider, created_at DESC);
+    """,
 )
 
 # States of our own, beside the API's four: the request is on its way, or its fate is unknown.
@@ -62,6 +69,20 @@ class Record:
     created_at: str
     updated_at: str
     paths: dict[int, str] = field(default_factory=dict)
+    provider: str = "luma"
+    request_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Submission:
+    """A create about to be sent: `request` is the wire body with inline data elided."""
+
+    provider: str
+    type: str
+    model: str
+    request: dict[str, Any]
+    estimated_cost_usd: float | None
+    request_id: str | None = None
 
 
 def _now() -> str:
@@ -108,33 +129,37 @@ class History:
             db.executescript(script)
             db.execute(f"PRAGMA user_version = {number}")
 
-    async def begin_submission(self, request: dict[str, Any], estimated_cost_usd: float | None) -> str:
+    async def begin_submission(self, submission: Submission) -> str:
         """Record a create about to be sent; returns the provisional id to settle it with."""
         local_id = f"pending-{uuid.uuid4()}"
         row = (
             local_id,
-            request.get("type") or "image",
-            request.get("model") or "uni-1",
-            request.get("prompt") or "",
-            json.dumps(request),
-            estimated_cost_usd,
+            submission.provider,
+            submission.type,
+            submission.model,
+            submission.request.get("prompt") or "",
+            json.dumps(submission.request),
+            submission.estimated_cost_usd,
             SUBMITTING,
+            submission.request_id,
             _now(),
             _now(),
         )
         await self._run(
             lambda db: db.execute(
-                "INSERT INTO generations (id, type, model, prompt, request_json, estimated_cost_usd, state,"
-                " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO generations (id, provider, type, model, prompt, request_json, estimated_cost_usd, state,"
+                " request_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 row,
             )
         )
         return local_id
 
-    async def confirm_submission(self, local_id: str, generation_id: str, state: str, created_at: str) -> None:
+    async def confirm_submission(self, local_id: str, generation_id: str, state: str, created_at: str | None) -> None:
+        """`created_at`: the API's own time, when it reports one; else the submit time stays."""
         await self._run(
             lambda db: db.execute(
-                "UPDATE generations SET id = ?, state = ?, created_at = ?, updated_at = ? WHERE id = ?",
+                "UPDATE generations SET id = ?, state = ?, created_at = COALESCE(?, created_at), updated_at = ?"
+                " WHERE id = ?",
                 (generation_id, state, created_at, _now(), local_id),
             )
         )
@@ -181,25 +206,30 @@ class History:
         )
         return None if row is None else _record(row)
 
-    async def list(self, limit: int, gen_type: str | None = None, state: str | None = None) -> list[Record]:
-        clauses, params = _filters(gen_type, state)
+    async def list(
+        self, limit: int, gen_type: str | None = None, state: str | None = None, provider: str | None = None
+    ) -> list[Record]:
+        clauses, params = _filters(gen_type, state, provider)
         query = f"SELECT * FROM generations {clauses} ORDER BY created_at DESC, rowid DESC LIMIT ?"
         rows = await self._run(lambda db: db.execute(query, (*params, limit)).fetchall())
         return [_record(row) for row in rows]
 
-    async def import_generation(self, generation_id: str, gen_type: str, model: str, created_at: str) -> None:
+    async def import_generation(
+        self, generation_id: str, provider: str, gen_type: str, model: str, created_at: str | None
+    ) -> None:
         """Remember a generation first met through get_generation (made elsewhere with the same key)."""
         await self._run(
             lambda db: db.execute(
-                "INSERT OR IGNORE INTO generations (id, type, model, prompt, request_json, state, created_at,"
-                " updated_at) VALUES (?, ?, ?, '', '{}', 'queued', ?, ?)",
-                (generation_id, gen_type, model, created_at, _now()),
+                "INSERT OR IGNORE INTO generations (id, provider, type, model, prompt, request_json, state,"
+                " created_at, updated_at) VALUES (?, ?, ?, ?, '', '{}', 'queued', ?, ?)",
+                (generation_id, provider, gen_type, model, created_at or _now(), _now()),
             )
         )
 
 
-def _filters(gen_type: str | None, state: str | None) -> tuple[str, tuple[str, ...]]:
-    conditions = [(column, value) for column, value in (("type", gen_type), ("state", state)) if value]
+def _filters(gen_type: str | None, state: str | None, provider: str | None) -> tuple[str, tuple[str, ...]]:
+    pairs = (("type", gen_type), ("state", state), ("provider", provider))
+    conditions = [(column, value) for column, value in pairs if value]
     if not conditions:
         return "", ()
     return "WHERE " + " AND ".join(f"{column} = ?" for column, _ in conditions), tuple(v for _, v in conditions)
@@ -219,4 +249,6 @@ def _record(row: sqlite3.Row) -> Record:
         created_at=row["created_at"],
         updated_at=row["updated_at"],
         paths={int(k): v for k, v in json.loads(row["paths_json"]).items()},
+        provider=row["provider"],
+        request_id=row["request_id"],
     )

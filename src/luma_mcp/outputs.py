@@ -13,11 +13,12 @@ import anyio.to_thread
 
 from .history import Record
 from .media.download import DownloadFailed, UrlExpired, output_filename, save_url
-from .providers.errors import LumaApiError
+from .providers.errors import ProviderError
+from .providers.registry import provider_of_id
 from .runtime import Runtime
 
 if TYPE_CHECKING:
-    from .providers.luma.client import Generation
+    from .providers.base import Generation
 
 logger = logging.getLogger(__name__)
 
@@ -38,7 +39,7 @@ async def save_outputs(
 ) -> list[SavedOutput]:
     """Each output of `generation` with its local path: reused when still on disk, else saved now."""
     results: list[SavedOutput] = []
-    for index, output in enumerate(generation.output or []):
+    for index, output in enumerate(generation.outputs):
         path = saved.get(index)
         if path is not None and not await anyio.to_thread.run_sync(Path(path).is_file):
             path = None  # the user moved or deleted it: fetch it again
@@ -49,7 +50,7 @@ async def save_outputs(
 
 
 async def _save(runtime: Runtime, generation: Generation, index: int, prompt: str) -> str | None:
-    output = (generation.output or [])[index]
+    output = generation.outputs[index]
     name = output_filename(generation.id, generation.created_at, prompt, index, output.type, output.url)
     destination = runtime.settings.output_dir / name
     url = output.url
@@ -69,8 +70,8 @@ async def _save(runtime: Runtime, generation: Generation, index: int, prompt: st
 
 
 async def _fresh_url(runtime: Runtime, generation_id: str, index: int) -> str:
-    fresh = await runtime.require_api().get(generation_id)  # each GET mints a new presigned URL
-    return (fresh.output or [])[index].url
+    fresh = await runtime.provider_for_id(generation_id).get(generation_id)  # each GET mints a fresh URL
+    return fresh.outputs[index].url
 
 
 async def recover(runtime: Runtime, limit: int = 50) -> None:
@@ -80,14 +81,17 @@ async def recover(runtime: Runtime, limit: int = 50) -> None:
     saved; stale partial downloads are removed (they never had a final name).
     """
     await anyio.to_thread.run_sync(_remove_stale_parts, runtime.settings.output_dir)
-    records = [record for record in await runtime.history.list(limit) if _unsettled(record)]
-    # Only now touch `runtime.api`: building the API client is the costliest part of a start.
-    if not records or runtime.api is None:
-        return
+    providers = runtime.providers
+    records = [
+        record
+        for record in await runtime.history.list(limit)
+        if _unsettled(record) and providers.is_available(provider_of_id(record.id))
+    ]
+    # Only now build a provider's client: that is the costliest part of a start.
     for record in records:
         try:
-            generation = await runtime.api.get(record.id)
-        except LumaApiError as exc:
+            generation = await providers.for_id(record.id).get(record.id)
+        except ProviderError as exc:
             logger.info("Recovery could not check %s: %s", record.id, type(exc).__name__)
             continue
         await runtime.history.update_state(

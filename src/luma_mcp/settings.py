@@ -14,8 +14,13 @@ from pathlib import Path
 from pydantic import SecretStr
 
 DEFAULT_BASE_URL = "https://agents.lumalabs.ai/v1"
-SANDBOX_BASE_URL = "http://sandbox.luma-mcp.invalid/v1"
+DEFAULT_AIMLAPI_BASE_URL = "https://api.aimlapi.com"
+DEFAULT_HEDRA_BASE_URL = "https://api.hedra.com/web-app/public"
+# In sandbox mode every provider's client talks to its emulator in process, under one made-up host.
+SANDBOX_HOST = "http://sandbox.luma-mcp.invalid"
+SANDBOX_BASE_URL = f"{SANDBOX_HOST}/v1"
 SANDBOX_API_KEY = "luma-api-sandbox"
+SANDBOX_AIMLAPI_KEY = "aimlapi-sandbox"
 DEFAULT_WAIT_SECONDS = 45.0
 MAX_WAIT_SECONDS = 600.0
 APP_NAME = "luma-mcp"
@@ -46,13 +51,17 @@ class Settings:
     api_timeout_seconds: float = 30.0
     # Where the client can ask its user (MCP elicitation), confirm any request estimated above this.
     confirm_above_usd: float | None = 2.0
+    aimlapi_key: SecretStr | None = None
+    aimlapi_base_url: str = DEFAULT_AIMLAPI_BASE_URL
+    hedra_key: SecretStr | None = None
+    hedra_base_url: str = DEFAULT_HEDRA_BASE_URL
+    hedra_usd_per_credit: float = 0.01
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env
-        key = env.get("LUMA_AGENTS_API_KEY") or env.get("LUMA_API_KEY")
         return cls(
-            api_key=SecretStr(key.strip()) if key and key.strip() else None,
+            api_key=_secret(env, "LUMA_AGENTS_API_KEY", "LUMA_API_KEY"),
             base_url=env.get("LUMA_BASE_URL") or DEFAULT_BASE_URL,
             sandbox=_flag(env, "LUMA_MCP_SANDBOX"),
             output_dir=_path(env, "LUMA_MCP_OUTPUT_DIR") or _default_output_dir(),
@@ -64,6 +73,11 @@ class Settings:
             sandbox_job_seconds=_number(env, "LUMA_MCP_SANDBOX_JOB_SECONDS", 8.0, 0, 3600),
             api_timeout_seconds=_number(env, "LUMA_MCP_API_TIMEOUT_SECONDS", 30.0, 0.1, 600),
             confirm_above_usd=_confirm_threshold(env),
+            aimlapi_key=_secret(env, "AIMLAPI_API_KEY", "AIML_API_KEY"),
+            aimlapi_base_url=(env.get("AIMLAPI_BASE_URL") or DEFAULT_AIMLAPI_BASE_URL).rstrip("/"),
+            hedra_key=_secret(env, "HEDRA_API_KEY"),
+            hedra_base_url=(env.get("HEDRA_BASE_URL") or DEFAULT_HEDRA_BASE_URL).rstrip("/"),
+            hedra_usd_per_credit=_number(env, "HEDRA_USD_PER_CREDIT", 0.01, 0, 100),
         )
 
     @property
@@ -79,6 +93,17 @@ class Settings:
         if self.sandbox:
             return SANDBOX_API_KEY
         return self.api_key.get_secret_value() if self.api_key else None
+
+    def aimlapi_credentials(self) -> tuple[str, str] | None:
+        """(key, base URL) for the AI/ML API: the emulator's in sandbox mode; None without a key."""
+        if self.sandbox:
+            return SANDBOX_AIMLAPI_KEY, f"{SANDBOX_HOST}/aimlapi"
+        return (self.aimlapi_key.get_secret_value(), self.aimlapi_base_url) if self.aimlapi_key else None
+
+
+def _secret(env: Mapping[str, str], *names: str) -> SecretStr | None:
+    value = next((env[name].strip() for name in names if env.get(name, "").strip()), None)
+    return SecretStr(value) if value else None
 
 
 def _default_output_dir() -> Path:

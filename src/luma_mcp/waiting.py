@@ -17,24 +17,23 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import anyio
 
+from .providers.base import TERMINAL_STATES
 from .providers.errors import RateLimited, Unavailable
-from .providers.luma.rules import TERMINAL_STATES
 
 if TYPE_CHECKING:
-    from .providers.luma.client import Generation, LumaApi
+    from .providers.base import Generation, Provider
 
 logger = logging.getLogger(__name__)
 
 Report = Callable[[float, str], Awaitable[None]]
 
-_RESOLUTION_FACTOR = {"360p": 0.5, "540p": 0.7, "720p": 1.0, "1080p": 2.0}
 # Each poll before the expected end waits this share of the time still left: sparse far away, dense
 # near it, and the number of polls grows only with the log of the job's length.
 _APPROACH = 0.25
@@ -70,19 +69,6 @@ class WaitPolicy:
     clock: Clock = field(default_factory=Clock)
 
 
-def expected_seconds(body: Mapping[str, Any]) -> float:
-    """A rough typical run time, used to pace polling and to scale the progress bar."""
-    gen_type = body.get("type") or "image"
-    if gen_type in ("image", "image_edit", "layering"):
-        return 15.0
-    video: Mapping[str, Any] = body.get("video") or {}
-    base = 180.0 if gen_type in ("video_edit", "video_reframe") else 75.0
-    base *= _RESOLUTION_FACTOR.get(video.get("resolution") or "720p", 1.0)
-    if video.get("duration") == "10s":
-        base *= 2
-    return base * (2 if video.get("hdr") else 1)
-
-
 def progress_fraction(elapsed: float, expected: float) -> float:
     """Strictly rising with time and never 1 before the job ends: honest about being an estimate."""
     return 1.0 - math.exp(-elapsed / max(expected, 1.0))
@@ -112,7 +98,7 @@ def job_age(created_at: str | None, wall_now: float) -> float:
     return age if 0.0 <= age <= _MAX_PLAUSIBLE_AGE else 0.0
 
 
-async def wait_for(api: LumaApi, generation: Generation, policy: WaitPolicy, report: Report) -> Generation:
+async def wait_for(api: Provider, generation: Generation, policy: WaitPolicy, report: Report) -> Generation:
     """Poll until `generation` is terminal or the budget is spent; returns the latest state seen.
 
     `report(elapsed, state)` gets the seconds since this wait began, at the start and then every
@@ -143,7 +129,7 @@ async def wait_for(api: LumaApi, generation: Generation, policy: WaitPolicy, rep
         await clock.sleep(max(0.0, min(next_poll, next_report, deadline) - clock.now()))
 
 
-async def _poll(api: LumaApi, generation: Generation, policy: WaitPolicy) -> tuple[Generation, float]:
+async def _poll(api: Provider, generation: Generation, policy: WaitPolicy) -> tuple[Generation, float]:
     """The fresh state (or the last known one after a missed poll) and how long the API asked us to hold off."""
     try:
         with anyio.fail_after(policy.request_timeout):

@@ -37,16 +37,20 @@ def _declared_length(response: httpx.Response) -> int | None:
     return int(raw) if raw is not None and raw.isdigit() else None
 
 
-def output_filename(generation_id: str, created_at: str, prompt: str, index: int, output_type: str, url: str) -> str:
-    """`2026-11-21_misty-greenhouse-dolly_d290f1ee.mp4`: sortable, readable, unique per output."""
+def output_filename(
+    generation_id: str, created_at: str | None, prompt: str, index: int, output_type: str, url: str
+) -> str:
+    """`2026-11-21_misty-greenhouse-dolly_d290f1ee.mp4`: sortable, readable, unique per output.
+    A provider's prefix (`aimlapi:`, `hedra:`) is left out of the name: the id's own head is what differs."""
     from urllib.parse import urlsplit
 
     suffix = Path(urlsplit(url).path).suffix.lower() or _EXTENSIONS.get(output_type, ".bin")
     if suffix == ".jpeg":
         suffix = ".jpg"
-    date = created_at[:10] if re.fullmatch(r"\d{4}-\d\d-\d\d", created_at[:10]) else "undated"
+    date = created_at[:10] if created_at and re.fullmatch(r"\d{4}-\d\d-\d\d", created_at[:10]) else "undated"
     counter = f"-{index + 1}" if index else ""
-    return f"{date}_{slug(prompt)}_{generation_id[:8]}{counter}{suffix}"
+    head = re.sub(r"[^A-Za-z0-9]", "", re.sub(r"^[a-z]+:", "", generation_id))[:8]
+    return f"{date}_{slug(prompt)}_{head}{counter}{suffix}"
 
 
 _FILLER = frozenset({"a", "an", "the", "of", "and", "in", "on", "at", "to", "with", "into", "as"})

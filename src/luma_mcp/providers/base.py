@@ -8,6 +8,7 @@ is the public id agents pass around (bare UUID for Luma, `aimlapi:<id>`, `hedra:
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
@@ -58,7 +59,8 @@ class Provider(Protocol):
     """One API. Creates are sent once: a create whose outcome is unknown raises `OutcomeUnknown` and
     is never re-sent by the provider (the shared policy in `retry.py` re-sends only certain refusals)."""
 
-    name: ProviderName
+    @property
+    def name(self) -> ProviderName: ...
 
     def check(self, body: Mapping[str, Any]) -> list[Violation]:
         """Every rule `body` breaks (strict: fields the API would ignore count too); empty when valid."""
@@ -81,3 +83,30 @@ class Provider(Protocol):
         ...
 
     async def aclose(self) -> None: ...
+
+
+def elide_inline_data(body: Mapping[str, Any]) -> Body:
+    """A copy of `body` fit to show or store: inline base64 (a `data` field, or a `data:` URI) replaced
+    by a note of its size."""
+    copied: Body = copy.deepcopy(dict(body))
+    _elide(copied)
+    return copied
+
+
+def _elide(node: Any) -> None:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "data" and isinstance(value, str):
+                node[key] = f"<{_decoded_size(value)} bytes of base64 elided>"
+            elif isinstance(value, str) and value.startswith("data:") and ";base64," in value:
+                header, _, payload = value.partition(",")
+                node[key] = f"{header},<{_decoded_size(payload)} bytes of base64 elided>"
+            else:
+                _elide(value)
+    elif isinstance(node, list):
+        for item in node:
+            _elide(item)
+
+
+def _decoded_size(payload: str) -> int:
+    return len(payload) * 3 // 4 - payload[-2:].count("=")

@@ -1,11 +1,12 @@
-"""Errors from the Luma Agents API, mapped once at the boundary (`client.py`).
+"""Errors from every provider's API, mapped once at each provider's boundary (its `client.py`).
 
-    LumaApiError                  anything the API (or the way to it) said no to
+    ProviderError                 anything an API (or the way to it) said no to
      +-- InvalidRequest           400/413/422: the request itself is wrong; fix it, never retry as is
      +-- AuthenticationFailed     401: missing, unknown, revoked or expired key
-     +-- PaymentRequired          402: no balance left
+     +-- PaymentRequired          402 (or the AI/ML API's 403 "out of credits"): no balance left
      +-- PermissionDenied         403: account suspended, or a feature (e.g. HDR) not granted
      +-- NotFound                 404: no such generation for this key
+     +-- NotConfigured            the provider has no key here: nothing was sent
      +-- RateLimited              429: RPM or concurrency limit; `retry_after` seconds
      +-- Unavailable              502/503, connection refused, GET failures: the request did not land
      +-- OutcomeUnknown           a create that may or may not have been accepted (500, timeout,
@@ -18,42 +19,46 @@ the key or an Authorization header: the SDK's errors carry the response body onl
 from __future__ import annotations
 
 
-class LumaApiError(Exception):
+class ProviderError(Exception):
     def __init__(self, message: str, *, status: int | None = None, detail: str | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.detail = detail
 
 
-class InvalidRequest(LumaApiError):
+class InvalidRequest(ProviderError):
     pass
 
 
-class AuthenticationFailed(LumaApiError):
+class AuthenticationFailed(ProviderError):
     pass
 
 
-class PaymentRequired(LumaApiError):
+class PaymentRequired(ProviderError):
     pass
 
 
-class PermissionDenied(LumaApiError):
+class PermissionDenied(ProviderError):
     pass
 
 
-class NotFound(LumaApiError):
+class NotFound(ProviderError):
     pass
 
 
-class RateLimited(LumaApiError):
+class RateLimited(ProviderError):
     def __init__(self, message: str, *, retry_after: float | None, detail: str | None = None) -> None:
         super().__init__(message, status=429, detail=detail)
         self.retry_after = retry_after
 
 
-class Unavailable(LumaApiError):
+class NotConfigured(ProviderError):
     pass
 
 
-class OutcomeUnknown(LumaApiError):
+class Unavailable(ProviderError):
+    pass
+
+
+class OutcomeUnknown(ProviderError):
     pass

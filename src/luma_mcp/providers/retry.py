@@ -1,4 +1,4 @@
-"""Our retry policy for POST /generations: re-send only when the API certainly did not take the job.
+"""The one retry policy for every provider's create: re-send only when the API certainly did not take the job.
 
 A 429 (honouring Retry-After while the budget lasts), a 502/503, or a connection refused before any
 byte left are safe to repeat: nothing was created. A 500, a timeout or a connection lost after sending
@@ -17,7 +17,7 @@ import anyio
 from . import errors
 
 if TYPE_CHECKING:
-    from .luma.client import Generation, LumaApi
+    from .base import Generation, Provider
 
 logger = logging.getLogger(__name__)
 
@@ -28,13 +28,19 @@ MAX_DELAY = 8.0
 
 
 async def create_with_retries(
-    api: LumaApi, body: Mapping[str, Any], *, budget_seconds: float, sleep: Sleep = anyio.sleep
+    provider: Provider,
+    body: Mapping[str, Any],
+    *,
+    request_id: str,
+    budget_seconds: float,
+    sleep: Sleep = anyio.sleep,
 ) -> Generation:
-    """Create, retrying the refusals that bought nothing while `budget_seconds` allow."""
+    """Create, retrying the refusals that bought nothing while `budget_seconds` allow. Every attempt
+    carries the same `request_id`: it names one intended purchase, however often it is re-sent."""
     deadline = anyio.current_time() + budget_seconds
     for attempt in range(MAX_ATTEMPTS):
         try:
-            return await api.create(body)
+            return await provider.create(body, request_id=request_id)
         except (errors.RateLimited, errors.Unavailable) as exc:
             delay = _delay(exc, attempt)
             if attempt == MAX_ATTEMPTS - 1 or anyio.current_time() + delay > deadline:
@@ -44,7 +50,7 @@ async def create_with_retries(
     raise AssertionError("unreachable: the last attempt returns or raises")
 
 
-def _delay(exc: errors.LumaApiError, attempt: int) -> float:
+def _delay(exc: errors.ProviderError, attempt: int) -> float:
     if isinstance(exc, errors.RateLimited) and exc.retry_after is not None:
         return exc.retry_after + random.uniform(0, 0.25)
     # Full jitter: concurrent agents that were refused together do not come back together.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from typing import Annotated
 
@@ -27,21 +28,34 @@ Prompt = Annotated[
 ]
 
 
-def _uuid(value: str) -> str:
+# The AI/ML API's own ids are opaque (`<uuid>:luma/ray-2`, nanoids): any of these characters, never `..`.
+_AIMLAPI_ID = re.compile(r"[A-Za-z0-9._:/-]{1,200}")
+_ID_FORMS = (
+    "must be a generation id: a Luma UUID like 'd290f1ee-6c54-4b01-90e6-d701748f0851', 'aimlapi:<id>' or "
+    "'hedra:<uuid>'; list_generations shows yours"
+)
+
+
+def _generation_id(value: str) -> str:
+    value = value.strip()
     if value.startswith("pending-"):
         raise ValueError(
-            "this is a local record of a create whose outcome is unknown, not a Luma id; "
-            "check your Luma dashboard for the job before resubmitting"
+            "this is a local record of a create whose outcome is unknown, not a provider's id; "
+            "check the provider's dashboard for the job before resubmitting"
         )
+    if value.startswith("aimlapi:"):
+        rest = value.removeprefix("aimlapi:")
+        if not _AIMLAPI_ID.fullmatch(rest) or ".." in rest:
+            raise ValueError(_ID_FORMS)
+        return value
+    prefix = "hedra:" if value.startswith("hedra:") else ""
     try:
-        return str(uuid.UUID(value.strip()))
+        return prefix + str(uuid.UUID(value.removeprefix(prefix)))
     except ValueError:
-        raise ValueError(
-            "must be a generation id (a UUID like 'd290f1ee-6c54-4b01-90e6-d701748f0851'); list_generations shows yours"
-        ) from None
+        raise ValueError(_ID_FORMS) from None
 
 
-GenerationIdValue = Annotated[str, Field(max_length=64), AfterValidator(_uuid)]
+GenerationIdValue = Annotated[str, Field(max_length=256), AfterValidator(_generation_id)]
 GenerationId = Annotated[GenerationIdValue, Field(description="The id a generation tool returned.")]
 
 

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 
 from ..history import SUBMITTING, UNKNOWN, Record
 from ..providers import errors
+from ..providers.base import ProviderName
 from ..providers.luma.rules import GenerationType
 from .base import LumaTool, ToolArgs, make_tool
 from .common import GenerationId, WaitSeconds
@@ -30,10 +31,12 @@ class ListGenerationsArgs(ToolArgs):
     limit: Annotated[int, Field(ge=1, le=100, description="How many, newest first.")] = 20
     type: GenerationType | None = Field(None, description="Only this generation type.")
     state: HistoryState | None = Field(None, description="Only this state.")
+    provider: ProviderName | None = Field(None, description="Only this provider's.")
 
 
 class HistoryEntry(BaseModel):
     id: str
+    provider: str
     type: str
     model: str
     state: str = Field(description="Last known state; 'unknown' = the create's outcome is uncertain.")
@@ -51,31 +54,31 @@ class GenerationList(BaseModel):
 
 async def get_generation(args: GetGenerationArgs, ctx: Context[Any, Any]) -> CallToolResult:
     runtime = runtime_of(ctx)
-    api = runtime.require_api()
+    provider = runtime.provider_for_id(args.generation_id)
     try:
-        generation = await api.get(args.generation_id)
+        generation = await provider.get(args.generation_id)
     except errors.NotFound:
         raise ToolError(
             f"generation_id: no generation '{args.generation_id}' for this API key (another key's ids look "
             "missing too). list_generations shows the ids this server submitted."
         ) from None
-    except errors.LumaApiError as exc:
+    except errors.ProviderError as exc:
         raise ToolError(f"get_generation: {exc} Try again in a few seconds; nothing is lost.") from None
     return await follow(ctx, generation, wait_seconds=args.wait_seconds, download=args.download)
 
 
 async def list_generations(args: ListGenerationsArgs, ctx: Context[Any, Any]) -> CallToolResult:
-    records = await runtime_of(ctx).history.list(args.limit, args.type, args.state)
+    records = await runtime_of(ctx).history.list(args.limit, args.type, args.state, args.provider)
     entries = [_entry(record) for record in records]
     unsettled = [e.id for e in entries if e.state in (UNKNOWN, SUBMITTING)]
     next_step = (
         "Use get_generation with an id to refresh its state or save its files."
         if not unsettled
-        else f"{len(unsettled)} submission(s) have an uncertain outcome; check your Luma dashboard before resubmitting."
+        else f"{len(unsettled)} submission(s) have an uncertain outcome; check the provider's dashboard before resubmitting."
     )
     result = GenerationList(generations=entries, next_step=next_step)
     lines = [f"{len(entries)} generation(s), newest first:"] + [
-        f"- {e.id} · {e.type} · {e.state} · {e.created_at} · {e.prompt[:60]!r}"
+        f"- {e.id} · {e.provider} · {e.type} · {e.state} · {e.created_at} · {e.prompt[:60]!r}"
         + (f" · {e.paths[0]}" if e.paths else "")
         for e in entries
     ]
@@ -87,6 +90,7 @@ async def list_generations(args: ListGenerationsArgs, ctx: Context[Any, Any]) ->
 def _entry(record: Record) -> HistoryEntry:
     return HistoryEntry(
         id=record.id,
+        provider=record.provider,
         type=record.type,
         model=record.model,
         state=record.state,

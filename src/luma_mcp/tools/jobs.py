@@ -2,36 +2,39 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+import uuid
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import anyio
-from mcp.server.elicitation import render_elicitation_schema
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
-from mcp_types import CallToolResult, ElicitRequest, ElicitRequestFormParams, ElicitResult, InputRequiredResult
-from mcp_types.version import MODERN_PROTOCOL_VERSIONS
-from pydantic import BaseModel, Field
+from mcp_types import CallToolResult
 
+from ..history import Submission
 from ..media.preview import build_preview
 from ..outputs import SavedOutput, save_outputs
 from ..providers import errors
-from ..providers.luma.pricing import estimate_cost
-from ..providers.luma.requests import elide_inline_data
-from ..providers.luma.rules import check_generation
+from ..providers.base import Generation, Provider, ProviderName, elide_inline_data
+from ..providers.registry import check_rules
 from ..providers.retry import create_with_retries
 from ..runtime import Runtime
-from ..waiting import WaitPolicy, expected_seconds, progress_fraction, wait_for
+from ..waiting import WaitPolicy, progress_fraction, wait_for
 from .base import describe_violations
+from .confirm import confirm
 from .input import NeedsInput
 from .results import GenerationResult, Output, next_step_for, output_uri, to_call_result
 
-if TYPE_CHECKING:
-    from ..providers.luma.client import Generation
-
 logger = logging.getLogger(__name__)
+
+DASHBOARDS: dict[str, str] = {
+    "luma": "Luma dashboard",
+    "aimlapi": "AI/ML API usage logs (aimlapi.com, Usage)",
+    "hedra": "Hedra library",
+}
 
 
 def runtime_of(ctx: Context[Any, Any]) -> Runtime:
@@ -49,8 +52,8 @@ def retry_budget(runtime: Runtime, wait_seconds: float | None) -> float:
     return min(max(wait_budget(runtime, wait_seconds), 5.0), 60.0)
 
 
-def validate(tool: str, body: dict[str, Any], rename: Callable[[str], str]) -> None:
-    violations = check_generation(body, strict=True)
+def validate(tool: str, body: dict[str, Any], rename: Callable[[str], str], provider: ProviderName = "luma") -> None:
+    violations = check_rules(provider, body)
     if violations:
         raise ToolError(describe_violations(tool, violations, rename))
 
@@ -64,21 +67,22 @@ async def submit(
     dry_run: bool,
     rename: Callable[[str], str],
     source_seconds: float | None = None,
+    provider: ProviderName = "luma",
 ) -> CallToolResult:
-    """Validate `body`, then either describe it (dry run) or buy it and follow it to the end."""
+    """Validate `body` against `provider`'s rules, then either describe it (dry run) or buy it and follow it."""
     runtime = runtime_of(ctx)
-    validate(tool, body, rename)
-    cost = estimate_cost(body, source_seconds)
+    validate(tool, body, rename, provider)
+    cost = await runtime.providers.price(provider, body, source_seconds)
     if dry_run:
-        return _dry_run_result(body, cost)
-    api = runtime.require_api()
+        return _dry_run_result(runtime, provider, body, cost)
+    runtime.provider(provider)  # no key: say how to set one, before anything is reserved or asked
     _check_caps(runtime, cost)
     # Reserved before the first await, so concurrent calls cannot all fit under the budget; refunded
     # only when nothing was bought (an unknown outcome stays counted).
     runtime.spent_usd += cost or 0.0
     try:
-        await _confirm(ctx, runtime, tool, cost)
-        generation = await _create(runtime, api, tool, body, cost, wait_seconds)
+        await confirm(ctx, runtime, tool, cost)
+        generation = await _create(runtime, provider, tool, body, cost, wait_seconds)
     except (ToolError, NeedsInput) as stop:  # not on cancellation: a job cut short may have been bought
         if not isinstance(stop, PossiblyBought):
             runtime.spent_usd -= cost or 0.0
@@ -91,26 +95,36 @@ class PossiblyBought(ToolError):
 
 
 async def _create(
-    runtime: Runtime, api: Any, tool: str, body: dict[str, Any], cost: float | None, wait_seconds: float | None
+    runtime: Runtime,
+    name: ProviderName,
+    tool: str,
+    body: dict[str, Any],
+    cost: float | None,
+    wait_seconds: float | None,
 ) -> Generation:
-    """Submit, with the history row written before the request leaves.
+    """Submit, with the history row (and the create's trace id) written before the request leaves.
 
     Shielded from cancellation: a client that gives up mid-request must not leave a paid job without
     its id in the history. The retry budget bounds how long the shield can hold.
     """
-    record_id = await runtime.history.begin_submission(elide_inline_data(body), cost)
+    provider = runtime.provider(name)
+    gen_type, model = runtime.providers.describe(name, body)
+    request_id = f"lmcp-{uuid.uuid4().hex}"
+    submission = Submission(name, gen_type, model, elide_inline_data(body), cost, request_id)
+    record_id = await runtime.history.begin_submission(submission)
     with anyio.CancelScope(shield=True):
         try:
-            generation: Generation = await create_with_retries(
-                api, body, budget_seconds=retry_budget(runtime, wait_seconds)
+            generation = await create_with_retries(
+                provider, body, request_id=request_id, budget_seconds=retry_budget(runtime, wait_seconds)
             )
         except errors.OutcomeUnknown as exc:
             await runtime.history.mark_unknown(record_id, str(exc))
             raise PossiblyBought(
-                f"{exc} It is recorded in the history as '{record_id}' (state unknown). Do not resubmit yet: "
-                "wait a minute, then check list_generations and your Luma dashboard before trying again."
+                f"{exc} It is recorded in the history as '{record_id}' (state unknown; request id {request_id}). "
+                f"Do not resubmit yet: wait a minute, then check list_generations and your {DASHBOARDS[name]} "
+                "before trying again."
             ) from None
-        except errors.LumaApiError as exc:
+        except errors.ProviderError as exc:
             await runtime.history.forget_submission(record_id)
             raise ToolError(_refusal_message(tool, exc)) from None
         await runtime.history.confirm_submission(record_id, generation.id, generation.state, generation.created_at)
@@ -132,51 +146,7 @@ def _check_caps(runtime: Runtime, cost: float | None) -> None:
         )
 
 
-class Confirmation(BaseModel):
-    submit: bool = Field(description="Submit this paid generation?")
-
-
-CONFIRM_KEY = "confirm_cost"
-
-
-async def _confirm(ctx: Context[Any, Any], runtime: Runtime, tool: str, cost: float | None) -> None:
-    """Ask the user before a costly request, where the client can ask (MCP elicitation); else caps alone apply."""
-    threshold = runtime.settings.confirm_above_usd
-    capabilities = ctx.client_capabilities
-    if threshold is None or cost is None or cost <= threshold or capabilities is None or not capabilities.elicitation:
-        return
-    question = f"{tool} will cost about ${cost:.2f} (above your ${threshold:.2f} confirmation threshold). Submit it?"
-    if not _confirmed(await _ask(ctx, question)):
-        raise ToolError(f"Not submitted: the user did not confirm the ${cost:.2f} request. Nothing was charged.")
-
-
-async def _ask(ctx: Context[Any, Any], question: str) -> ElicitResult | None:
-    if ctx.protocol_version in MODERN_PROTOCOL_VERSIONS:
-        # Modern sessions have no back-channel: the question travels in the result, the answer in the retry.
-        answer = (ctx.input_responses or {}).get(CONFIRM_KEY)
-        if isinstance(answer, ElicitResult):
-            return answer
-        schema = render_elicitation_schema(Confirmation)
-        request = ElicitRequest(params=ElicitRequestFormParams(message=question, requested_schema=schema))
-        raise NeedsInput(InputRequiredResult(input_requests={CONFIRM_KEY: request}))
-    try:
-        return await ctx.request_context.session.elicit_form(
-            message=question,
-            requested_schema=render_elicitation_schema(Confirmation),
-            related_request_id=ctx.request_id,
-        )
-    except Exception as exc:  # a client that cannot ask now is treated like one that cannot ask at all
-        logger.info("Could not ask for confirmation: %s", type(exc).__name__)
-        return None
-
-
-def _confirmed(answer: ElicitResult | None) -> bool:
-    if answer is None:
-        return True  # no way to ask: the caps alone apply
-    return answer.action == "accept" and bool((answer.content or {}).get("submit"))
-
-
-def _refusal_message(tool: str, exc: errors.LumaApiError) -> str:
+def _refusal_message(tool: str, exc: errors.ProviderError) -> str:
     tail = "Nothing was charged."
     if isinstance(exc, errors.RateLimited):
         wait = f" in {exc.retry_after:.0f} s" if exc.retry_after else " shortly"
@@ -186,11 +156,15 @@ def _refusal_message(tool: str, exc: errors.LumaApiError) -> str:
     return f"{tool}: {exc} {tail}"
 
 
-def _dry_run_result(body: dict[str, Any], cost: float | None) -> CallToolResult:
+def _dry_run_result(
+    runtime: Runtime, provider: ProviderName, body: dict[str, Any], cost: float | None
+) -> CallToolResult:
+    gen_type, model = runtime.providers.describe(provider, body)
     result = GenerationResult(
         id=None,
-        type=body["type"],
-        model=body["model"],
+        provider=provider,
+        type=gen_type,
+        model=model,
         state=None,
         prompt=body.get("prompt", ""),
         estimated_cost_usd=cost,
@@ -215,16 +189,21 @@ async def follow(
     runtime = runtime_of(ctx)
     record = await runtime.history.get(generation.id)
     if record is None:  # made elsewhere with the same key: remember it from now on
-        await runtime.history.import_generation(generation.id, generation.type, generation.model, generation.created_at)
+        await runtime.history.import_generation(
+            generation.id, generation.provider, generation.type, generation.model, generation.created_at
+        )
+    elif generation.created_at is None:  # the API keeps no creation time (AI/ML): ours paces the polling
+        generation = dataclasses.replace(generation, created_at=record.created_at)
     body = body or (record.request if record else {}) or {"type": generation.type}
-    policy = _policy(runtime, body, wait_budget(runtime, wait_seconds))
+    provider = runtime.provider(generation.provider)
+    policy = _policy(runtime, provider, body, wait_budget(runtime, wait_seconds))
     start = _clock()
 
     async def report(elapsed: float, state: str) -> None:
         message = f"{state} · {elapsed:.0f} s elapsed (typically ~{policy.expected_seconds:.0f} s)"
         await ctx.report_progress(round(100 * progress_fraction(elapsed, policy.expected_seconds), 1), 100, message)
 
-    generation = await wait_for(runtime.require_api(), generation, policy, report)
+    generation = await wait_for(provider, generation, policy, report)
     if record is None or (record.state, record.failure_code) != (generation.state, generation.failure_code):
         await runtime.history.update_state(
             generation.id, generation.state, generation.failure_code, generation.failure_reason
@@ -245,6 +224,7 @@ async def follow(
         await ctx.report_progress(100, 100, f"completed · {_clock() - start:.0f} s")
     result = GenerationResult(
         id=generation.id,
+        provider=generation.provider,
         type=generation.type,
         model=generation.model,
         state=generation.state,
@@ -272,9 +252,9 @@ def _clock() -> float:
     return anyio.current_time()
 
 
-def _policy(runtime: Runtime, body: dict[str, Any], budget: float) -> WaitPolicy:
+def _policy(runtime: Runtime, provider: Provider, body: dict[str, Any], budget: float) -> WaitPolicy:
     settings = runtime.settings
-    expected = settings.sandbox_job_seconds + 1 if settings.sandbox else expected_seconds(body)
+    expected = settings.sandbox_job_seconds + 1 if settings.sandbox else provider.expected_seconds(body)
     return WaitPolicy(
         budget_seconds=budget,
         expected_seconds=expected,

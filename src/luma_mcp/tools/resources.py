@@ -31,13 +31,21 @@ async def generation_json(generation_id: str, ctx: Context[Any, Any]) -> str:
     """The generation as the API reports it now, with the paths of files saved on this machine."""
     runtime = runtime_of(ctx)
     try:
-        generation = await runtime.require_api().get(generation_id)
+        generation = await runtime.providers.for_id(generation_id).get(generation_id)
     except errors.NotFound:
         raise ResourceNotFoundError(f"No generation '{generation_id}' for this API key") from None
-    except errors.LumaApiError as exc:
+    except errors.ProviderError as exc:
         raise ResourceError(str(exc)) from None
     record = await runtime.history.get(generation_id)
-    data = generation.model_dump(mode="json")
+    # The provider's own view, with the fields every provider shares on top (and our public id).
+    data = {
+        **generation.raw,
+        "id": generation.id,
+        "provider": generation.provider,
+        "type": generation.type,
+        "model": generation.model,
+        "state": generation.state,
+    }
     data["saved_paths"] = {str(k): v for k, v in (record.paths if record else {}).items()}
     return json.dumps(data, indent=2)
 
@@ -69,7 +77,7 @@ async def recent_resources(history: History, limit: int = 50) -> list[Resource]:
     for record in await history.list(limit):
         if record.id.startswith("pending-"):
             continue
-        label = f"{record.type} · {record.state} · {record.prompt[:60]}"
+        label = f"{record.provider} · {record.type} · {record.state} · {record.prompt[:60]}"
         resources.append(
             Resource(uri=generation_uri(record.id), name=record.id, description=label, mime_type="application/json")
         )

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import base64
 from typing import Any, Literal
+from urllib.parse import quote
 
 from mcp_types import CallToolResult, ContentBlock, ImageContent, ResourceLink, TextContent
 from pydantic import BaseModel, Field
 
-from ..providers.luma.rules import RETRYABLE_FAILURES
+from ..providers.luma.rules import RETRYABLE_FAILURES  # the shared failure vocabulary (Luma's words)
 
 # Clients accept about 1 MB per result; base64 adds a third, and the text must fit too.
 MAX_PREVIEW_BYTES = 600_000
@@ -24,6 +25,7 @@ class Output(BaseModel):
 
 class GenerationResult(BaseModel):
     id: str | None
+    provider: str = Field(description="luma, aimlapi or hedra")
     type: str
     model: str
     state: Literal["queued", "processing", "completed", "failed"] | None
@@ -39,7 +41,8 @@ class GenerationResult(BaseModel):
 
 
 def generation_uri(generation_id: str) -> str:
-    return f"luma://generations/{generation_id}"
+    # An AI/ML API id holds a '/' (`...:luma/ray-2`): encoded, so the id stays one URI segment.
+    return f"luma://generations/{quote(generation_id, safe=':')}"
 
 
 def output_uri(generation_id: str, index: int) -> str:

@@ -122,7 +122,7 @@ async def _check_extendable(api: Any, generation_id: str) -> None:
         generation = await api.get(generation_id)
     except errors.NotFound:
         raise ToolError(f"extend_video: generation_id: no generation '{generation_id}' for this key.") from None
-    except errors.LumaApiError:
+    except errors.ProviderError:
         return  # cannot check now; the API will
     if generation.state != "completed":
         raise ToolError(

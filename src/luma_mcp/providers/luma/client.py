@@ -88,7 +88,7 @@ def _detail(exc: APIStatusError) -> str:
     return exc.response.reason_phrase or f"HTTP {exc.status_code}"
 
 
-def status_error(exc: APIStatusError, *, creating: bool) -> errors.LumaApiError:
+def status_error(exc: APIStatusError, *, creating: bool) -> errors.ProviderError:
     status, detail = exc.status_code, _detail(exc)
     said = f"The Luma API answered {status}: {detail}"
     if status in (400, 413, 422):
@@ -110,7 +110,7 @@ def status_error(exc: APIStatusError, *, creating: bool) -> errors.LumaApiError:
     return errors.Unavailable(said, status=status, detail=detail)
 
 
-def connection_error(exc: APIConnectionError) -> errors.LumaApiError:
+def connection_error(exc: APIConnectionError) -> errors.ProviderError:
     # Refused or unresolvable: nothing reached the API, so nothing was bought.
     if isinstance(exc.__cause__, httpx.ConnectError | httpx.ConnectTimeout):
         return errors.Unavailable(f"Could not reach the Luma API ({_cause(exc)}); nothing was submitted.")

@@ -37,7 +37,7 @@ async def upload_file(
 ) -> str:
     """Upload `path` as `mime_type`; the id of the file once Luma reports it `ready`.
 
-    Raises `LumaApiError`s: `InvalidRequest` when Luma refuses or fails to ingest the file (with
+    Raises `ProviderError`s: `InvalidRequest` when Luma refuses or fails to ingest the file (with
     its failure reason), `Unavailable` when the upload does not land or the file is not ready within
     `timeout` seconds of completing it.
     """

@@ -27,7 +27,7 @@ import anyio.to_thread
 from ...media import probe
 from ...media.local import LocalMedia, RefError, inspect_local, shown
 from ...media.sniff import SNIFF_BYTES, sniff_kind
-from ..errors import LumaApiError, NotFound
+from ..errors import NotFound, ProviderError
 from .requests import WireRef
 from .rules import check_source_duration
 from .rules.vocabulary import IMAGE_MAX_BYTES, VIDEO_SOURCE_MAX_BYTES, VIDEO_TYPES
@@ -234,7 +234,7 @@ async def _completed_generation(generation_id: str, name: str, api: LumaApi | No
         generation = await api.get(generation_id)
     except NotFound:
         raise RefError(f"{name}: generation '{generation_id}' was not found for this API key") from None
-    except LumaApiError as exc:
+    except ProviderError as exc:
         raise RefError(f"{name}: could not look up generation '{generation_id}': {exc}") from None
     if generation.state != "completed":
         raise RefError(
@@ -299,5 +299,5 @@ async def _upload(media: LocalMedia, raw: str, name: str, ctx: RefContext) -> st
             poll_interval=ctx.upload_poll_interval,
             timeout=ctx.upload_timeout,
         )
-    except LumaApiError as exc:
+    except ProviderError as exc:
         raise RefError(f"{name}: uploading {shown(raw)} to Luma failed: {exc}") from None

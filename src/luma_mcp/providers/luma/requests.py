@@ -8,9 +8,21 @@ references (`{"url": ...}`, `{"data": ..., "media_type": ...}`, `{"generation_id
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Mapping, Sequence
 from typing import Any
+
+from ..base import elide_inline_data
+
+__all__ = [
+    "Body",
+    "WireRef",
+    "edit_body",
+    "elide_inline_data",
+    "extend_body",
+    "image_body",
+    "reframe_body",
+    "video_body",
+]
 
 WireRef = dict[str, str]
 Body = dict[str, Any]
@@ -45,25 +57,6 @@ def video_body(
         body["aspect_ratio"] = aspect_ratio
     body["video"] = video
     return body
-
-
-def elide_inline_data(body: Mapping[str, Any]) -> Body:
-    """A copy of `body` fit to show or store: inline base64 replaced by a note of its size."""
-    copied: Body = copy.deepcopy(dict(body))
-    _elide(copied)
-    return copied
-
-
-def _elide(node: Any) -> None:
-    if isinstance(node, dict):
-        data = node.get("data")
-        if isinstance(data, str):
-            node["data"] = f"<{len(data) * 3 // 4 - data[-2:].count('=')} bytes of base64 elided>"
-        for value in node.values():
-            _elide(value)
-    elif isinstance(node, list):
-        for item in node:
-            _elide(item)
 
 
 def extend_body(

@@ -9,24 +9,12 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
+from ...base import Violation as Violation
 from . import vocabulary as v
 
 Body = Mapping[str, Any]
-
-
-@dataclass(frozen=True)
-class Violation:
-    """One broken rule: `rule` is the spec's id (section 5), `field` the wire path, `detail` what the
-    API answers, `fix` one sentence telling the caller what to change."""
-
-    rule: str
-    field: str
-    detail: str
-    fix: str
-    status: int = 400
 
 
 def present(mapping: Mapping[str, Any] | None, key: str) -> bool:

@@ -1,0 +1,67 @@
+"""Every provider's emulator behind one ASGI app: what `--sandbox` talks to, in process, and what
+`luma-mcp emulator` serves over HTTP. Luma's emulator answers at the root (`/v1`, its media URLs),
+the AI/ML API's under `/aimlapi` (its `/v2/...` and `/v1/...` paths beneath)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from starlette.types import Receive, Scope, Send
+
+if TYPE_CHECKING:
+    from .aimlapi.emulator import AimlEmulator
+    from .luma.emulator import Emulator
+
+AIMLAPI_PREFIX = "/aimlapi"
+
+
+class Sandbox:
+    """Emulators not given are built on first use, timed by `job_seconds` (how long a job runs)."""
+
+    def __init__(
+        self, luma: Emulator | None = None, aimlapi: AimlEmulator | None = None, *, job_seconds: float = 8.0
+    ) -> None:
+        self.job_seconds = job_seconds
+        self._luma = luma
+        self._aimlapi = aimlapi
+
+    @property
+    def luma(self) -> Emulator:
+        if self._luma is None:
+            from .luma.emulator import Emulator, EmulatorConfig
+
+            job = self.job_seconds
+            self._luma = Emulator(EmulatorConfig(queued_seconds=min(1.0, job / 4), processing_seconds=job))
+        return self._luma
+
+    @property
+    def aimlapi(self) -> AimlEmulator:
+        if self._aimlapi is None:
+            from .aimlapi.emulator import AimlEmulator, AimlEmulatorConfig
+
+            job = self.job_seconds
+            self._aimlapi = AimlEmulator(AimlEmulatorConfig(queued_seconds=min(1.0, job / 4), generating_seconds=job))
+        return self._aimlapi
+
+    async def app(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path: str = scope.get("path", "")
+        if scope["type"] == "http" and _under(path, AIMLAPI_PREFIX):
+            await self.aimlapi.app(_mounted(scope, AIMLAPI_PREFIX), receive, send)
+            return
+        await self.luma.app(scope, receive, send)
+
+
+def _under(path: str, prefix: str) -> bool:
+    return path == prefix or path.startswith(prefix + "/")
+
+
+def _mounted(scope: Scope, prefix: str) -> Scope:
+    """The scope as the mounted app sees it: its own paths, with the prefix moved into `root_path`
+    so that the URLs it hands out (media) lead back through the prefix."""
+    child = dict(scope)
+    child["path"] = scope["path"][len(prefix) :] or "/"
+    raw = scope.get("raw_path")
+    if isinstance(raw, bytes) and raw.startswith(prefix.encode()):
+        child["raw_path"] = raw[len(prefix) :] or b"/"
+    child["root_path"] = scope.get("root_path", "") + prefix
+    return child
