@@ -10,11 +10,13 @@ import anyio
 from mcp.server import MCPServer
 from mcp.server.lowlevel.helper_types import ReadResourceContents
 from mcp.server.mcpserver import Context
+from mcp.server.mcpserver.tools import Tool
 from mcp_types import InputRequiredResult, Resource
 from pydantic import AnyUrl
 
 from . import __version__
 from .outputs import recover
+from .providers.registry import Providers
 from .runtime import Runtime, open_runtime
 from .settings import Settings
 from .tools.generations import generation_tools
@@ -25,9 +27,11 @@ from .tools.video_edit import video_edit_tools
 
 if TYPE_CHECKING:
     from .providers.luma.emulator import Emulator
+    from .providers.sandbox import Sandbox
 
 INSTRUCTIONS = """\
-Luma Ray 3.2 video and Uni-1 image generation. Each generation costs money (see estimated_cost_usd);
+Video and image generation: Luma Ray 3.2 and Uni-1, Ray 2 / Ray Flash 2 through the AI/ML API (generate_video's
+model). Each generation costs money (see estimated_cost_usd);
 dry_run=true validates and prices without submitting. A generation tool waits up to wait_seconds
 (with progress) and returns the saved file path; if the job is still running it returns the id:
 call get_generation(generation_id, wait_seconds=45) until state is completed or failed. Finished
@@ -56,8 +60,23 @@ class LumaServer(MCPServer[Runtime]):
         ]
 
 
-def build_server(settings: Settings, emulator: Emulator | None = None) -> LumaServer:
-    """`emulator` stands in for the API when `settings.sandbox` is on (built on demand if None)."""
+def listed_tools(settings: Settings) -> list[Tool]:
+    """Tools of the providers that are on (contract, Providers). With none on, Luma's are listed, and each
+    says how to set a key; with only the AI/ML API, the Luma-only tools are not listed at all."""
+    providers = Providers(settings)
+    on = providers.available()
+    luma_tools = "luma" in on or not on
+    return [
+        *video_tools(settings.wait_seconds, providers.video_models()),
+        *(video_edit_tools(settings.wait_seconds) if luma_tools else []),
+        *(image_tools(settings.wait_seconds) if luma_tools else []),
+        *generation_tools(),
+    ]
+
+
+def build_server(settings: Settings, emulator: Emulator | Sandbox | None = None) -> LumaServer:
+    """`emulator` stands in for the APIs when `settings.sandbox` is on (built on demand if None): a
+    `Sandbox` of every provider's emulator, or just Luma's."""
 
     @asynccontextmanager
     async def lifespan(_: MCPServer[Runtime]) -> AsyncIterator[Runtime]:
@@ -77,12 +96,7 @@ def build_server(settings: Settings, emulator: Emulator | None = None) -> LumaSe
         version=__version__,
         instructions=INSTRUCTIONS,
         lifespan=lifespan,
-        tools=[
-            *video_tools(settings.wait_seconds),
-            *video_edit_tools(settings.wait_seconds),
-            *image_tools(settings.wait_seconds),
-            *generation_tools(),
-        ],
+        tools=listed_tools(settings),
     )
     server.resource(
         "luma://generations/{generation_id}",

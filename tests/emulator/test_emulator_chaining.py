@@ -21,8 +21,13 @@ async def post(http: httpx.AsyncClient, body: dict[str, Any]) -> httpx.Response:
 
 
 def edit(source: dict[str, Any], **video: Any) -> dict[str, Any]:
-    return {"prompt": "make it rain", "model": "ray-3.2", "type": "video_edit", "source": source,
-            "video": {"resolution": "360p", **video}}
+    return {
+        "prompt": "make it rain",
+        "model": "ray-3.2",
+        "type": "video_edit",
+        "source": source,
+        "video": {"resolution": "360p", **video},
+    }
 
 
 async def test_extend_adds_five_seconds_and_keeps_the_source_aspect(jobs: Jobs, http: httpx.AsyncClient) -> None:
@@ -30,10 +35,14 @@ async def test_extend_adds_five_seconds_and_keeps_the_source_aspect(jobs: Jobs, 
         prompt="tall", model="ray-3.2", type="video", aspect_ratio="9:16", video={"resolution": "540p"}
     )
     source = await jobs.finish(created)
-    extended = await jobs.finish(await jobs.client.generations.create(
-        prompt="and then", model="ray-3.2", type="video",
-        video={"resolution": "540p", "start_frame": {"generation_id": source.id}},
-    ))
+    extended = await jobs.finish(
+        await jobs.client.generations.create(
+            prompt="and then",
+            model="ray-3.2",
+            type="video",
+            video={"resolution": "540p", "start_frame": {"generation_id": source.id}},
+        )
+    )
     assert extended.output
     assert probe((await http.get(extended.output[0].url)).content) == (540, 960, 240)
 
@@ -48,8 +57,12 @@ async def test_edit_longer_than_18_s_is_refused_after_extending_twice(jobs: Jobs
     fine = await jobs.client.generations.create(**edit({"generation_id": fifteen.id}))
     assert fine.state == "queued"
     reframed = await jobs.client.generations.create(
-        prompt="vertical", model="ray-3.2", type="video_reframe", aspect_ratio="9:16",
-        source={"generation_id": twenty.id}, video={"resolution": "360p"},
+        prompt="vertical",
+        model="ray-3.2",
+        type="video_reframe",
+        aspect_ratio="9:16",
+        source={"generation_id": twenty.id},
+        video={"resolution": "360p"},
     )
     assert reframed.type == "video_reframe"
 
@@ -57,10 +70,16 @@ async def test_edit_longer_than_18_s_is_refused_after_extending_twice(jobs: Jobs
 async def test_edit_and_reframe_follow_the_source_length(jobs: Jobs, http: httpx.AsyncClient) -> None:
     source = await jobs.video(aspect_ratio="1:1")
     edited = await jobs.finish(await jobs.client.generations.create(**edit({"generation_id": source.id})))
-    reframed = await jobs.finish(await jobs.client.generations.create(
-        prompt="wide", model="ray-3.2", type="video_reframe", aspect_ratio="21:9",
-        source={"generation_id": source.id}, video={"resolution": "360p"},
-    ))
+    reframed = await jobs.finish(
+        await jobs.client.generations.create(
+            prompt="wide",
+            model="ray-3.2",
+            type="video_reframe",
+            aspect_ratio="21:9",
+            source={"generation_id": source.id},
+            video={"resolution": "360p"},
+        )
+    )
     assert edited.output and reframed.output
     assert probe((await http.get(edited.output[0].url)).content) == (640, 360, 120)
     assert probe((await http.get(reframed.output[0].url)).content) == (840, 360, 120)
@@ -68,9 +87,9 @@ async def test_edit_and_reframe_follow_the_source_length(jobs: Jobs, http: httpx
 
 async def test_inline_video_source_is_probed(jobs: Jobs, http: httpx.AsyncClient) -> None:
     short = encode_video(96, 64, 48)  # 2 s, 3:2
-    done = await jobs.finish(await jobs.client.generations.create(
-        **edit({"data": b64(short), "media_type": "video/mp4"})
-    ))
+    done = await jobs.finish(
+        await jobs.client.generations.create(**edit({"data": b64(short), "media_type": "video/mp4"}))
+    )
     assert done.output
     assert probe((await http.get(done.output[0].url)).content) == (540, 360, 48)
     long = encode_video(64, 36, 24 * 19)
@@ -100,12 +119,22 @@ async def test_extend_needs_a_completed_video_of_the_same_key(
     elif make == "pending":
         generation_id = (await jobs.client.generations.create(prompt="p", model="ray-3.2", type="video")).id
     elif make == "failed":
-        generation_id = (await jobs.finish(await jobs.client.generations.create(
-            prompt="__fail:generation_failed", model="ray-3.2", type="video"))).id
+        generation_id = (
+            await jobs.finish(
+                await jobs.client.generations.create(prompt="__fail:generation_failed", model="ray-3.2", type="video")
+            )
+        ).id
     else:
         generation_id = (await jobs.image()).id
-    response = await post(http, {"prompt": "more", "model": "ray-3.2", "type": "video",
-                                 "video": {"start_frame": {"generation_id": generation_id}}})
+    response = await post(
+        http,
+        {
+            "prompt": "more",
+            "model": "ray-3.2",
+            "type": "video",
+            "video": {"start_frame": {"generation_id": generation_id}},
+        },
+    )
     assert response.status_code == 400
     assert response.json() == {"detail": expected.format(id=generation_id)}
 
@@ -113,19 +142,46 @@ async def test_extend_needs_a_completed_video_of_the_same_key(
 async def test_image_positions_need_images(jobs: Jobs, http: httpx.AsyncClient) -> None:
     video = await jobs.video()
     cases = [
-        ({"prompt": "x", "model": "uni-1", "type": "image_edit", "source": {"generation_id": video.id}},
-         400, f"source: generation '{video.id}' has no image output"),
-        ({"prompt": "x", "model": "uni-1", "image_ref": [{"data": b64(b"GIF89a but not really"),
-          "media_type": "image/gif"}, {"data": b64(b"plain text"), "media_type": "image/png"}]},
-         422, "image_ref[1]: content-type is not an image"),
-        ({"prompt": "x", "model": "uni-1", "image_ref": [{"url": "https://example.com/clip.mp4"}]},
-         422, "image_ref[0]: content-type is not an image"),
-        ({"prompt": "x", "model": "uni-1", "image_ref": [{"url": "https://example.com/__404/cat.png"}]},
-         422, "image_ref[0]: failed to fetch URL (HTTP 404)"),
-        ({"prompt": "x", "model": "ray-3.2", "type": "video",
-          "video": {"keyframes": [{"url": "https://example.com/a.png"}, {"generation_id": MISSING}],
-                    "keyframe_indexes": [0, 120]}},
-         400, f"video.keyframes[1]: generation '{MISSING}' not found"),
+        (
+            {"prompt": "x", "model": "uni-1", "type": "image_edit", "source": {"generation_id": video.id}},
+            400,
+            f"source: generation '{video.id}' has no image output",
+        ),
+        (
+            {
+                "prompt": "x",
+                "model": "uni-1",
+                "image_ref": [
+                    {"data": b64(b"GIF89a but not really"), "media_type": "image/gif"},
+                    {"data": b64(b"plain text"), "media_type": "image/png"},
+                ],
+            },
+            422,
+            "image_ref[1]: content-type is not an image",
+        ),
+        (
+            {"prompt": "x", "model": "uni-1", "image_ref": [{"url": "https://example.com/clip.mp4"}]},
+            422,
+            "image_ref[0]: content-type is not an image",
+        ),
+        (
+            {"prompt": "x", "model": "uni-1", "image_ref": [{"url": "https://example.com/__404/cat.png"}]},
+            422,
+            "image_ref[0]: failed to fetch URL (HTTP 404)",
+        ),
+        (
+            {
+                "prompt": "x",
+                "model": "ray-3.2",
+                "type": "video",
+                "video": {
+                    "keyframes": [{"url": "https://example.com/a.png"}, {"generation_id": MISSING}],
+                    "keyframe_indexes": [0, 120],
+                },
+            },
+            400,
+            f"video.keyframes[1]: generation '{MISSING}' not found",
+        ),
     ]
     for body, status, detail in cases:
         response = await post(http, body)
@@ -137,12 +193,22 @@ async def test_keyframes_accept_image_and_video_generations_and_real_images(
 ) -> None:
     image, video = await jobs.image(), await jobs.video()
     png = encode_image(64, 64, "png")
-    response = await post(http, {
-        "prompt": "x", "model": "ray-3.2", "type": "video",
-        "video": {"keyframes": [{"generation_id": image.id}, {"generation_id": video.id},
-                                {"data": b64(png), "media_type": "image/png"}],
-                  "keyframe_indexes": [0, 60, 120]},
-    })
+    response = await post(
+        http,
+        {
+            "prompt": "x",
+            "model": "ray-3.2",
+            "type": "video",
+            "video": {
+                "keyframes": [
+                    {"generation_id": image.id},
+                    {"generation_id": video.id},
+                    {"data": b64(png), "media_type": "image/png"},
+                ],
+                "keyframe_indexes": [0, 60, 120],
+            },
+        },
+    )
     assert response.status_code == 201, response.text
 
 
@@ -150,8 +216,13 @@ async def test_video_url_sources_take_a_duration_hint(http: httpx.AsyncClient) -
     url = "https://cdn.example.com/clip.mp4?__duration=25"
     refused = await post(http, edit({"url": url, "media_type": "video/mp4"}))
     assert refused.status_code == 400 and "25.0 s" in refused.json()["detail"]
-    reframe = {"prompt": "v", "model": "ray-3.2", "type": "video_reframe", "aspect_ratio": "9:16",
-               "source": {"url": url, "media_type": "video/mp4"}}
+    reframe = {
+        "prompt": "v",
+        "model": "ray-3.2",
+        "type": "video_reframe",
+        "aspect_ratio": "9:16",
+        "source": {"url": url, "media_type": "video/mp4"},
+    }
     assert (await post(http, reframe)).status_code == 201
     image_url = await post(http, edit({"url": "https://cdn.example.com/still.png", "media_type": "video/mp4"}))
     assert image_url.status_code == 422

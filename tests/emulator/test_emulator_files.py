@@ -33,7 +33,11 @@ async def test_presigned_flow_ends_ready(client: AsyncLuma, http: httpx.AsyncCli
     assert (await http.put(created.upload.url, content=png, headers=created.upload.headers)).status_code == 200
     done = await client.files.complete(created.id)
     assert (done.state, done.size_bytes, done.filename, done.purpose, done.user_id) == (
-        "ready", len(png), "cat.png", "reference", "u-1"
+        "ready",
+        len(png),
+        "cat.png",
+        "reference",
+        "u-1",
     )
     assert (await client.files.get(created.id)).state == "ready"
 
@@ -92,9 +96,7 @@ async def test_delete_is_soft_and_files_are_per_key(client: AsyncLuma, http: htt
 async def test_generations_take_ready_files_only(jobs: Jobs, http: httpx.AsyncClient) -> None:
     client = jobs.client
     png = await upload(client, http, encode_image(64, 64, "png"), "image/png")
-    edited = await client.generations.create(
-        prompt="x", model="uni-1", type="image_edit", source={"file_id": png.id}
-    )
+    edited = await client.generations.create(prompt="x", model="uni-1", type="image_edit", source={"file_id": png.id})
     assert edited.state == "queued"
     pending = await client.files.create(mime_type="image/png", size_bytes=3)
     for file_id, detail in (
@@ -112,9 +114,11 @@ async def test_generations_take_ready_files_only(jobs: Jobs, http: httpx.AsyncCl
 async def test_video_file_source_is_probed_for_length(jobs: Jobs, http: httpx.AsyncClient) -> None:
     client = jobs.client
     clip = await upload(client, http, encode_video(64, 64, 72), "video/mp4")  # 3 s, square
-    done = await jobs.finish(await client.generations.create(
-        prompt="x", model="ray-3.2", type="video_edit", source={"file_id": clip.id}, video={"resolution": "360p"}
-    ))
+    done = await jobs.finish(
+        await client.generations.create(
+            prompt="x", model="ray-3.2", type="video_edit", source={"file_id": clip.id}, video={"resolution": "360p"}
+        )
+    )
     assert done.output
     assert probe((await http.get(done.output[0].url)).content) == (360, 360, 72)
     with pytest.raises(UnprocessableEntityError):
@@ -123,8 +127,12 @@ async def test_video_file_source_is_probed_for_length(jobs: Jobs, http: httpx.As
 
 async def test_file_creation_is_validated_and_multipart_refused(emu: Emulator, http: httpx.AsyncClient) -> None:
     auth = {"Authorization": "Bearer luma-api-test"}
-    for body in ({"size_bytes": 3}, {"mime_type": "image/png"}, {"mime_type": "image/png", "size_bytes": -1},
-                 {"mime_type": "image/png", "size_bytes": 3, "purpose": "other"}):
+    for body in (
+        {"size_bytes": 3},
+        {"mime_type": "image/png"},
+        {"mime_type": "image/png", "size_bytes": -1},
+        {"mime_type": "image/png", "size_bytes": 3, "purpose": "other"},
+    ):
         response = await http.post("files", json=body, headers=auth)
         assert response.status_code == 400 and isinstance(response.json()["detail"], str)
     multipart = await http.post("files", files={"file": ("a.png", b"x", "image/png")}, headers=auth)

@@ -31,10 +31,14 @@ VIDEO = {"prompt": "a cat", "model": "ray-3.2", "type": "video"}
 async def test_auth_failures_are_401_with_the_documented_detail(
     clock: FakeClock, headers: dict[str, str], detail: str
 ) -> None:
-    emu = Emulator(EmulatorConfig(
-        clock=clock, accepted_keys=frozenset({KEY}), revoked_keys=frozenset({"luma-api-revoked"}),
-        expired_keys=frozenset({"luma-api-expired"}),
-    ))
+    emu = Emulator(
+        EmulatorConfig(
+            clock=clock,
+            accepted_keys=frozenset({KEY}),
+            revoked_keys=frozenset({"luma-api-revoked"}),
+            expired_keys=frozenset({"luma-api-expired"}),
+        )
+    )
     transport = httpx.ASGITransport(app=emu.app)
     async with httpx.AsyncClient(transport=transport, base_url="http://emulator.test/v1") as http:
         for response in (
@@ -57,9 +61,9 @@ async def test_the_sdk_sees_401_as_authentication_error(clock: FakeClock) -> Non
 
 async def test_suspended_client_is_403_and_an_empty_balance_402(clock: FakeClock) -> None:
     broke = "luma-api-broke"
-    emu = Emulator(EmulatorConfig(
-        clock=clock, suspended_keys=frozenset({KEY}), insufficient_balance_keys=frozenset({broke})
-    ))
+    emu = Emulator(
+        EmulatorConfig(clock=clock, suspended_keys=frozenset({KEY}), insufficient_balance_keys=frozenset({broke}))
+    )
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=emu.app), base_url="http://e.test/v1") as http:
         suspended = await http.post("generations", json=VIDEO, headers=AUTH)
         unpaid = await http.post("generations", json=VIDEO, headers={"Authorization": f"Bearer {broke}"})
@@ -101,12 +105,24 @@ async def test_unparseable_bodies_are_400_with_a_string_detail(
 
 
 async def test_json_nulls_count_as_absent(http: httpx.AsyncClient) -> None:
-    body = {**VIDEO, "aspect_ratio": None, "source": None, "image_ref": None,
-            "video": {"resolution": None, "duration": None, "start_frame": None, "edit": None}}
+    body = {
+        **VIDEO,
+        "aspect_ratio": None,
+        "source": None,
+        "image_ref": None,
+        "video": {"resolution": None, "duration": None, "start_frame": None, "edit": None},
+    }
     response = await http.post("generations", json=body, headers=AUTH)
     assert response.status_code == 201, response.text
     assert set(response.json()) == {
-        "id", "type", "state", "model", "created_at", "output", "failure_reason", "failure_code"
+        "id",
+        "type",
+        "state",
+        "model",
+        "created_at",
+        "output",
+        "failure_reason",
+        "failure_code",
     }
 
 
@@ -129,12 +145,21 @@ RULES: list[tuple[dict[str, Any], int, str | None]] = [
     ({**VIDEO, "aspect_ratio": "2:1"}, 400, "Invalid aspect_ratio '2:1'. Valid: ..."),
     ({"prompt": "x", "model": "uni-1", "type": "image_edit"}, 400, "source is required for type 'image_edit'"),
     ({"prompt": "x", "model": "uni-1", "source": GOOD_IMAGE}, 400, "source is only valid for type 'image_edit'"),
-    ({"prompt": "x", "model": "uni-1", "image_ref": [GOOD_IMAGE] * 10}, 400,
-     "image_ref supports up to 9 reference images"),
-    ({"prompt": "x", "model": "uni-1", "image_ref": [{"url": "https://e.com/a.png", "data": "AAAA"}]}, 400,
-     "image_ref[0]: provide either 'url' or 'data', not both"),
-    ({"prompt": "x", "model": "uni-1", "image_ref": [{"data": "AAAA"}]}, 400,
-     "image_ref[0]: 'media_type' is required with 'data'"),
+    (
+        {"prompt": "x", "model": "uni-1", "image_ref": [GOOD_IMAGE] * 10},
+        400,
+        "image_ref supports up to 9 reference images",
+    ),
+    (
+        {"prompt": "x", "model": "uni-1", "image_ref": [{"url": "https://e.com/a.png", "data": "AAAA"}]},
+        400,
+        "image_ref[0]: provide either 'url' or 'data', not both",
+    ),
+    (
+        {"prompt": "x", "model": "uni-1", "image_ref": [{"data": "AAAA"}]},
+        400,
+        "image_ref[0]: 'media_type' is required with 'data'",
+    ),
     ({**VIDEO, "video": "720p"}, 400, "video: must be an object"),
     ({"prompt": "x", "model": "uni-1", "image_ref": "https://example.com/a.png"}, 400, "image_ref: must be a list"),
     ({**VIDEO, "video": {"loop": "yes"}}, 400, "video.loop: must be a boolean"),
@@ -142,8 +167,11 @@ RULES: list[tuple[dict[str, Any], int, str | None]] = [
     ({**VIDEO, "video": {"keyframes": [GOOD_IMAGE]}}, 400, None),
     ({**VIDEO, "type": "video_edit"}, 400, None),
     ({**VIDEO, "type": "video_reframe", "source": GOOD_VIDEO}, 400, None),
-    ({**VIDEO, "type": "video_reframe", "source": {"url": "https://example.com/a.mp4"}, "aspect_ratio": "9:16"},
-     400, None),
+    (
+        {**VIDEO, "type": "video_reframe", "source": {"url": "https://example.com/a.mp4"}, "aspect_ratio": "9:16"},
+        400,
+        None,
+    ),
 ]
 
 

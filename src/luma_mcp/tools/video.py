@@ -7,22 +7,27 @@ from typing import Any, Literal
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import CallToolResult
-from pydantic import Field
+from pydantic import Field, create_model
 
 from ..providers import errors
 from ..providers.luma.requests import Body, extend_body, video_body
-from ..providers.luma.rules import Duration, Resolution, VideoAspectRatio
+from ..providers.models import AnyDuration, AnyResolution, AnyVideoAspectRatio, VideoModel
+from ..providers.registry import VIDEO_MODELS, provider_of_id
+from . import video_aimlapi
 from .base import LumaTool, ToolArgs
 from .common import DryRun, GenerationId, Keyframes, MediaRef, Prompt, WaitSeconds, generation_tool
 from .jobs import runtime_of, submit, validate
 from .media import Resolver, generate, optional
 
+_MODEL_HELP = "ray-3.2 (Luma), or ray-2 / ray-flash-2 (AI/ML API: no keyframes, hdr, 360p, 10s)."
+
 
 class GenerateVideoArgs(ToolArgs):
     prompt: Prompt
-    aspect_ratio: VideoAspectRatio | None = Field(None, description="Omit to let the model choose.")
-    resolution: Resolution = Field("720p", description="360p is a cheap draft; hdr needs 720p or 1080p.")
-    duration: Duration = Field("5s", description="10s is not allowed with start_frame, end_frame or hdr.")
+    model: VideoModel = Field("ray-3.2", description=_MODEL_HELP)
+    aspect_ratio: AnyVideoAspectRatio | None = Field(None, description="Omit to let the model choose. 9:21: ray-2.")
+    resolution: AnyResolution = Field("720p", description="360p draft (ray-3.2), 4k (ray-2); hdr: 720p+.")
+    duration: AnyDuration = Field("5s", description="10s ray-3.2, 9s ray-2; 10s not with start/end_frame or hdr.")
     loop: bool = Field(False, description="Seamless loop; 5s only, not with hdr, end_frame or keyframes.")
     hdr: bool = Field(False, description="HDR MP4 (5s, 720p/1080p, needs HDR access on the account).")
     exr_export: bool = Field(False, description="Also export EXR; requires hdr.")
@@ -41,7 +46,7 @@ class ExtendVideoArgs(ToolArgs):
     direction: Literal["forward", "backward"] = Field(
         "forward", description="forward continues after the clip; backward makes what comes before it."
     )
-    resolution: Resolution = Field("720p", description="540p, 720p or 1080p.")
+    resolution: AnyResolution = Field("720p", description="540p, 720p or 1080p (4k: ray-2 sources).")
     loop: bool = Field(False, description="Loop the extension (forward only).")
     wait_seconds: WaitSeconds = None
     dry_run: DryRun = False
@@ -64,6 +69,18 @@ def rename_extend_field(wire_path: str) -> str:
 
 
 async def generate_video(args: GenerateVideoArgs, ctx: Context[Any, Any]) -> CallToolResult:
+    if VIDEO_MODELS.get(args.model) == "aimlapi":
+        return await video_aimlapi.generate(args, ctx)
+    used = tuple(name for name in ("hdr", "exr_export") if getattr(args, name))
+    video_aimlapi.refuse_unsupported(
+        "generate_video",
+        args.model,
+        resolution=args.resolution,
+        duration=args.duration,
+        aspect_ratio=args.aspect_ratio,
+        features=(*used, *(("keyframes",) if args.keyframes else ())),
+    )
+
     async def build(resolve: Resolver) -> tuple[Body, float | None]:
         keyframes = None
         if args.keyframes is not None:
@@ -100,6 +117,11 @@ async def generate_video(args: GenerateVideoArgs, ctx: Context[Any, Any]) -> Cal
 
 
 async def extend_video(args: ExtendVideoArgs, ctx: Context[Any, Any]) -> CallToolResult:
+    if provider_of_id(args.generation_id) == "aimlapi":
+        return await video_aimlapi.extend(args, ctx)
+    if provider_of_id(args.generation_id) != "luma":
+        raise ToolError(f"extend_video: generation_id: '{args.generation_id}' is not a video this tool can extend.")
+    video_aimlapi.refuse_unsupported("extend_video", "ray-3.2", resolution=args.resolution)
     body = extend_body(
         prompt=args.prompt,
         generation_id=args.generation_id,
@@ -132,19 +154,29 @@ async def _check_extendable(api: Any, generation_id: str) -> None:
         raise ToolError(f"extend_video: generation_id: '{generation_id}' is a {generation.type}, not a video.")
 
 
-def video_tools(default_wait: float) -> list[LumaTool]:
+def generate_video_args(models: tuple[str, ...]) -> type[GenerateVideoArgs]:
+    """The argument model with `model` narrowed to the models on offer, the default first."""
+    if models == tuple(VIDEO_MODELS):
+        return GenerateVideoArgs
+    offered: Any = Literal.__getitem__(models)  # a Literal of values known only at start-up
+    field = Field(models[0], description=_MODEL_HELP)
+    return create_model("GenerateVideoArgs", __base__=GenerateVideoArgs, model=(offered, field))
+
+
+def video_tools(default_wait: float, models: tuple[str, ...] = tuple(VIDEO_MODELS)) -> list[LumaTool]:
+    names = " / ".join(models)
     return [
         generation_tool(
             generate_video,
             name="generate_video",
-            title="Generate a video (Ray 3.2)",
+            title="Generate a video (Ray)",
             description=(
-                "Make a 5 s or 10 s video with Luma Ray 3.2 from a prompt, optionally anchored on images "
-                "(start_frame/end_frame, or keyframes at frame positions, 24 fps). Waits up to wait_seconds "
-                "with progress, then returns the saved file; a longer job returns its id for get_generation. "
-                "Costs money (720p 5s about $0.30): dry_run checks and prices first."
+                f"Make a video ({names}) from a prompt, optionally anchored on images (start_frame/end_frame; "
+                "keyframes at frame positions, 24 fps, ray-3.2). Waits up to wait_seconds with progress, then "
+                "returns the saved file; a longer job returns its id for get_generation. Costs money (ray-3.2 720p "
+                "5s about $0.30): dry_run checks and prices first."
             ),
-            args_model=GenerateVideoArgs,
+            args_model=generate_video_args(models),
             default_wait=default_wait,
         ),
         generation_tool(
@@ -152,8 +184,8 @@ def video_tools(default_wait: float) -> list[LumaTool]:
             name="extend_video",
             title="Extend a video",
             description=(
-                "Continue a completed video generation by 5 s (forward), or make what leads into it (backward). "
-                "SDR only, 540p-1080p (720p about $0.30)."
+                "Continue a completed video generation by 5 s (forward), or make what leads into it (backward), "
+                "with the model that made it. SDR only (ray-3.2 720p about $0.30)."
             ),
             args_model=ExtendVideoArgs,
             default_wait=default_wait,

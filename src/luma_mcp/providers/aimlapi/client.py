@@ -50,7 +50,8 @@ class AimlApi:
             ) from None
         except httpx.HTTPError as exc:
             raise errors.OutcomeUnknown(
-                f"The AI/ML API did not answer after the request was sent ({type(exc).__name__}); it may have accepted it."
+                f"The AI/ML API did not answer after the request was sent ({type(exc).__name__});"
+                " it may have accepted it."
             ) from None
         if response.is_success:
             return _accepted(response)

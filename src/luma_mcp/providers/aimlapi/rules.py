@@ -9,6 +9,7 @@ vocabulary both sides share.
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from collections.abc import Iterator, Mapping
@@ -97,8 +98,6 @@ def error_text(error: Any) -> str | None:
                 return "; ".join(messages)
         if isinstance(detail, str) and detail:
             return detail
-    import json
-
     return json.dumps(error)[:500]
 
 
@@ -110,8 +109,10 @@ def check_body(body: Mapping[str, Any], *, strict: bool) -> list[Violation]:
 def _check(body: Mapping[str, Any], *, strict: bool) -> Iterator[Violation]:
     model = body.get("model")
     if model not in WIRE_MODELS:
-        got = "missing" if model is None else f"received '{model}'"
-        yield _bad("A1", "model", f"Invalid enum value. Expected {_listing(WIRE_MODELS)}, {got}", _models_fix())
+        detail = (
+            "Required" if model is None else f"Invalid enum value. Expected {_listing(WIRE_MODELS)}, received '{model}'"
+        )
+        yield _bad("A1", "model", detail, _models_fix())
     yield from _check_prompt(body.get("prompt"), strict=strict)
     yield from _check_enum(body, "resolution", RESOLUTIONS, "A4")
     yield from _check_enum(body, "aspect_ratio", ASPECT_RATIOS, "A5")
@@ -157,7 +158,7 @@ def _check_duration(duration: Any, *, strict: bool) -> Iterator[Violation]:
         return
     lenient = not strict and isinstance(duration, str) and duration.strip().isdigit()
     value = int(duration) if lenient else duration
-    if isinstance(value, bool) or value not in DURATIONS:
+    if not isinstance(value, int) or isinstance(value, bool) or value not in DURATIONS:
         yield _bad(
             "A6",
             "duration",
