@@ -2,11 +2,12 @@
 
 Both servers are spawned the same way (this interpreter, stdio, the 2025-11-25 initialize handshake
 that Claude Desktop and IDEs use), alternately, so machine noise hits both alike. luma-mcp runs with
-an API key set (real mode, nothing sent at start): that is what users run, and it builds the API client.
+the Luma and AI/ML API keys set (real mode, nothing sent at start): every tool and model is listed, and
+no provider's client may be built (or its code imported) before it is first used.
 
     uv run python bench/cold_start.py [--runs 10] [--importtime]
 
-Target: median ratio <= 1.15. Above it, the script prints the import-time offenders (what
+Target: median ratio <= 1.10. Above it, the script prints the import-time offenders (what
 `import luma_mcp.server` loads beyond `import mcp.server`, by self time) and the lifespan's cost.
 """
 
@@ -24,7 +25,7 @@ import anyio
 from _shared import BENCH_KEY, heading, line, median, ms, percentile, scratch_dir, verdict
 from mcp import Client, StdioServerParameters
 
-TARGET_RATIO = 1.15
+TARGET_RATIO = 1.10
 HERE = Path(__file__).resolve().parent
 
 
@@ -38,6 +39,7 @@ def luma_params(root: Path) -> StdioServerParameters:
     env = base_env()
     env.update(
         LUMA_AGENTS_API_KEY=BENCH_KEY,
+        AIMLAPI_API_KEY=BENCH_KEY,
         LUMA_MCP_OUTPUT_DIR=str(root / "out"),
         LUMA_MCP_DATA_DIR=str(root / "data"),
     )

@@ -20,8 +20,8 @@ import pytest
 
 from luma_mcp.providers.luma.client import Generation, LumaApi
 from luma_mcp.providers.luma.emulator import Emulator, EmulatorConfig
-from luma_mcp.settings import SANDBOX_API_KEY, SANDBOX_BASE_URL
 from luma_mcp.providers.luma.timing import expected_seconds
+from luma_mcp.settings import SANDBOX_API_KEY, SANDBOX_BASE_URL
 from luma_mcp.waiting import Clock, WaitPolicy, job_age, poll_interval, wait_for
 
 QUEUED_SECONDS = 1.0

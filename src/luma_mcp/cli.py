@@ -29,7 +29,9 @@ def _parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo", help="run a real MCP client session against the server")
     demo.add_argument("--out", type=Path, help="where the demo saves media (default: ./luma-demo-output)")
     demo.add_argument("--prompt", default="A paper boat drifting down a rain-soaked street at dusk, slow dolly")
-    emulator = commands.add_parser("emulator", help="serve the Luma Agents API emulator over HTTP")
+    emulator = commands.add_parser(
+        "emulator", help="serve the API emulators over HTTP: Luma under /v1, the AI/ML API under /aimlapi"
+    )
     emulator.add_argument("--host", dest="emulator_host", default="127.0.0.1")
     emulator.add_argument("--port", dest="emulator_port", type=int, default=8765)
     emulator.add_argument("--job-seconds", type=float, default=20.0, help="how long each job runs")
@@ -56,9 +58,11 @@ def main(argv: Sequence[str] | None = None) -> None:
 
         sys.exit(run_demo(out=args.out, prompt=args.prompt))
     if args.command == "emulator":
-        from .providers.luma.emulator import EmulatorConfig, serve
+        from .emulator import make_server
+        from .providers.sandbox import Sandbox
 
-        serve(EmulatorConfig(processing_seconds=args.job_seconds), args.emulator_host, args.emulator_port)
+        sandbox = Sandbox(job_seconds=args.job_seconds)
+        make_server(sandbox.app, args.emulator_host, args.emulator_port).run()
         return
     _serve(settings, args)
 

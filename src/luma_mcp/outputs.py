@@ -32,6 +32,9 @@ class SavedOutput:
     type: str
     url: str
     path: str | None
+    width: int | None = None
+    height: int | None = None
+    seconds: float | None = None
 
 
 async def save_outputs(
@@ -45,8 +48,22 @@ async def save_outputs(
             path = None  # the user moved or deleted it: fetch it again
         if path is None and download and generation.state == "completed":
             path = await _save(runtime, generation, index, prompt)
-        results.append(SavedOutput(index=index, type=output.type, url=output.url, path=path))
+        size = await anyio.to_thread.run_sync(measure, path, output.type) if path else (None, None, None)
+        results.append(SavedOutput(index, output.type, output.url, path, *size))
     return results
+
+
+def measure(path: str, output_type: str) -> tuple[int | None, int | None, float | None]:
+    """(width, height, seconds) of a saved file, read from the file itself; None where it does not apply."""
+    from .media import probe
+
+    if output_type == "video":
+        info = probe.video_info(Path(path))
+        return (info.width, info.height, round(info.seconds, 3)) if info else (None, None, None)
+    if output_type == "image":
+        size = probe.image_size(Path(path))
+        return (size[0], size[1], None) if size else (None, None, None)
+    return None, None, None
 
 
 async def _save(runtime: Runtime, generation: Generation, index: int, prompt: str) -> str | None:

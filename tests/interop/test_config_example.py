@@ -45,7 +45,8 @@ def test_every_env_variable_is_ours_and_documented() -> None:
     readme = (ROOT / "README.md").read_text()
     names = {name for _, entry in entries(example(), "env") for name in entry["env"]}
     assert names, "the example should show where the key goes"
-    assert all(name.startswith("LUMA_") and f"`{name}`" in readme for name in names), names
+    ours = ("LUMA_", "AIMLAPI_", "HEDRA_")
+    assert all(name.startswith(ours) and f"`{name}`" in readme for name in names), names
 
 
 def test_vscode_entries_declare_their_type_and_inputs() -> None:

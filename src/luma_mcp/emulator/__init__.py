@@ -15,4 +15,5 @@ def make_server(app: Any, host: str = "127.0.0.1", port: int = 8089, *, log_leve
     """A uvicorn server for an emulator's ASGI `app`, not yet started (`.run()` blocks; `.should_exit` stops it)."""
     import uvicorn
 
-    return uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level=log_level, lifespan="off"))
+    config = uvicorn.Config(app, host=host, port=port, log_level=log_level, lifespan="off", interface="asgi3")
+    return uvicorn.Server(config)

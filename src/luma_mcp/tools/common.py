@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import re
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
+from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import ToolAnnotations
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from ..providers.luma.rules import FPS, MAX_KEYFRAMES, PROMPT_MAX_CHARS, SOURCE_MAX_SECONDS
+from ..providers.models import unsupported
 from ..settings import MAX_WAIT_SECONDS
-from .base import Handler, LumaTool, ToolArgs, make_tool
+from .base import Handler, LumaTool, ToolArgs, describe_violations, make_tool
 from .results import GenerationResult
 
 GENERATION_ANNOTATIONS = ToolAnnotations(
@@ -128,3 +130,10 @@ def generation_tool(
         annotations=GENERATION_ANNOTATIONS,
         defaults={"wait_seconds": default_wait},
     )
+
+
+def refuse_unsupported(tool: str, model: str, **request: Any) -> None:
+    """Refuse, before anything else, what the chosen model lacks (a value only another model takes)."""
+    violations = unsupported(model, **request)
+    if violations:
+        raise ToolError(describe_violations(tool, violations, lambda field: field))

@@ -74,7 +74,8 @@ async def list_generations(args: ListGenerationsArgs, ctx: Context[Any, Any]) ->
     next_step = (
         "Use get_generation with an id to refresh its state or save its files."
         if not unsettled
-        else f"{len(unsettled)} submission(s) have an uncertain outcome; check the provider's dashboard before resubmitting."
+        else f"{len(unsettled)} submission(s) have an uncertain outcome; check the provider's dashboard before"
+        " resubmitting."
     )
     result = GenerationList(generations=entries, next_step=next_step)
     lines = [f"{len(entries)} generation(s), newest first:"] + [

@@ -14,7 +14,7 @@ from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import CallToolResult
 
-from ..history import Submission
+from ..history import Record, Submission
 from ..media.preview import build_preview
 from ..outputs import SavedOutput, save_outputs
 from ..providers import errors
@@ -192,8 +192,7 @@ async def follow(
         await runtime.history.import_generation(
             generation.id, generation.provider, generation.type, generation.model, generation.created_at
         )
-    elif generation.created_at is None:  # the API keeps no creation time (AI/ML): ours paces the polling
-        generation = dataclasses.replace(generation, created_at=record.created_at)
+    generation = _with_known_time(generation, record)
     body = body or (record.request if record else {}) or {"type": generation.type}
     provider = runtime.provider(generation.provider)
     policy = _policy(runtime, provider, body, wait_budget(runtime, wait_seconds))
@@ -203,7 +202,7 @@ async def follow(
         message = f"{state} · {elapsed:.0f} s elapsed (typically ~{policy.expected_seconds:.0f} s)"
         await ctx.report_progress(round(100 * progress_fraction(elapsed, policy.expected_seconds), 1), 100, message)
 
-    generation = await wait_for(provider, generation, policy, report)
+    generation = _with_known_time(await wait_for(provider, generation, policy, report), record)
     if record is None or (record.state, record.failure_code) != (generation.state, generation.failure_code):
         await runtime.history.update_state(
             generation.id, generation.state, generation.failure_code, generation.failure_reason
@@ -217,6 +216,9 @@ async def follow(
             url=item.url,
             path=item.path,
             resource_uri=output_uri(generation.id, item.index) if item.path else None,
+            width=item.width,
+            height=item.height,
+            duration_seconds=item.seconds,
         )
         for item in saved
     ]
@@ -238,6 +240,13 @@ async def follow(
     )
     result.next_step = next_step_for(result, _clock() - start)
     return to_call_result(result, await _preview(saved))
+
+
+def _with_known_time(generation: Generation, record: Record | None) -> Generation:
+    """Where the API keeps no creation time (AI/ML), ours: it paces polling and dates the file names."""
+    if generation.created_at is None and record is not None:
+        return dataclasses.replace(generation, created_at=record.created_at)
+    return generation
 
 
 async def _preview(saved: list[SavedOutput]) -> bytes | None:

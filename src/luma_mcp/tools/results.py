@@ -21,6 +21,9 @@ class Output(BaseModel):
     url: str | None = Field(None, description="Expires after an hour.")
     path: str | None = Field(None, description="The saved file.")
     resource_uri: str | None = None
+    width: int | None = None
+    height: int | None = None
+    duration_seconds: float | None = None
 
 
 class GenerationResult(BaseModel):

@@ -13,9 +13,17 @@ from ..providers import errors
 from ..providers.luma.requests import Body, extend_body, video_body
 from ..providers.models import AnyDuration, AnyResolution, AnyVideoAspectRatio, VideoModel
 from ..providers.registry import VIDEO_MODELS, provider_of_id
-from . import video_aimlapi
 from .base import LumaTool, ToolArgs
-from .common import DryRun, GenerationId, Keyframes, MediaRef, Prompt, WaitSeconds, generation_tool
+from .common import (
+    DryRun,
+    GenerationId,
+    Keyframes,
+    MediaRef,
+    Prompt,
+    WaitSeconds,
+    generation_tool,
+    refuse_unsupported,
+)
 from .jobs import runtime_of, submit, validate
 from .media import Resolver, generate, optional
 
@@ -70,9 +78,11 @@ def rename_extend_field(wire_path: str) -> str:
 
 async def generate_video(args: GenerateVideoArgs, ctx: Context[Any, Any]) -> CallToolResult:
     if VIDEO_MODELS.get(args.model) == "aimlapi":
+        from . import video_aimlapi  # a provider's code is imported when first used
+
         return await video_aimlapi.generate(args, ctx)
     used = tuple(name for name in ("hdr", "exr_export") if getattr(args, name))
-    video_aimlapi.refuse_unsupported(
+    refuse_unsupported(
         "generate_video",
         args.model,
         resolution=args.resolution,
@@ -118,10 +128,12 @@ async def generate_video(args: GenerateVideoArgs, ctx: Context[Any, Any]) -> Cal
 
 async def extend_video(args: ExtendVideoArgs, ctx: Context[Any, Any]) -> CallToolResult:
     if provider_of_id(args.generation_id) == "aimlapi":
+        from . import video_aimlapi
+
         return await video_aimlapi.extend(args, ctx)
     if provider_of_id(args.generation_id) != "luma":
         raise ToolError(f"extend_video: generation_id: '{args.generation_id}' is not a video this tool can extend.")
-    video_aimlapi.refuse_unsupported("extend_video", "ray-3.2", resolution=args.resolution)
+    refuse_unsupported("extend_video", "ray-3.2", resolution=args.resolution)
     body = extend_body(
         prompt=args.prompt,
         generation_id=args.generation_id,

@@ -19,8 +19,7 @@ from ..providers import errors
 from ..providers.aimlapi import requests, rules
 from ..providers.aimlapi.media import image_url
 from ..providers.base import Generation
-from ..providers.models import unsupported
-from .base import describe_violations
+from .common import refuse_unsupported
 from .jobs import runtime_of, submit, validate
 from .media import client_roots
 
@@ -41,12 +40,6 @@ def rename_field(wire_path: str) -> str:
 
 def rename_extend_field(wire_path: str) -> str:
     return "generation_id" if wire_path.startswith("keyframes") else wire_path
-
-
-def refuse_unsupported(tool: str, model: str, **request: Any) -> None:
-    violations = unsupported(model, **request)
-    if violations:
-        raise ToolError(describe_violations(tool, violations, lambda field: field))
 
 
 async def generate(args: GenerateVideoArgs, ctx: Context[Any, Any]) -> CallToolResult:
