@@ -76,8 +76,8 @@ def build_app(emulator: AimlEmulator) -> Starlette:
     generations = Generations(emulator)
     catalog = Catalog(emulator.config)
     account = Account(emulator.store, emulator.config)
-    admin = Admin(emulator)
     envelope = Envelope(emulator.store.now)
+    admin = Admin(emulator, envelope)
     routes = [
         Route("/v2/video/generations", generations.create, methods=["POST"]),
         Route("/v2/video/generations", generations.poll, methods=["GET"]),
@@ -86,14 +86,7 @@ def build_app(emulator: AimlEmulator) -> Starlette:
         Route("/v2/billing", account.billing, methods=["GET"]),
         Route("/v2/logs", account.logs, methods=["GET"]),
         Route("/_media/{name:path}", generations.media, methods=["GET"]),
-        Route("/_emulator/faults", admin.add_fault, methods=["POST"]),
-        Route("/_emulator/faults", admin.list_faults, methods=["GET"]),
-        Route("/_emulator/faults", admin.clear_faults, methods=["DELETE"]),
-        Route("/_emulator/requests", admin.requests, methods=["GET"]),
-        Route("/_emulator/reset", admin.reset, methods=["POST"]),
-        Route("/_emulator/advance", admin.advance, methods=["POST"]),
-        Route("/_emulator/switches", admin.set_switches, methods=["POST"]),
-        Route("/_emulator/switches", admin.get_switches, methods=["GET"]),
+        *admin.routes(),
     ]
     return Starlette(
         routes=routes,

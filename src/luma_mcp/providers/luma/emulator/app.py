@@ -17,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from luma_mcp.emulator.admin import AdminApi
 from luma_mcp.emulator.faults import Faults
 from luma_mcp.emulator.media import render_async
 from luma_mcp.emulator.middleware import EmulatorMiddleware, RecordedRequest
@@ -77,7 +78,7 @@ class Emulator:
 def build_app(emulator: Emulator) -> Starlette:
     generations = GenerationsApi(emulator.store, emulator.config, emulator.faults)
     files = FilesApi(emulator.store, emulator.config)
-    admin = AdminApi(emulator)
+    admin = AdminApi(emulator, error)
     routes = [
         Route("/v1/generations", generations.create, methods=["POST"]),
         Route("/v1/generations/{generation_id}", generations.get, methods=["GET"]),
@@ -88,12 +89,7 @@ def build_app(emulator: Emulator) -> Starlette:
         Route("/v1/files/{file_id}/complete", files.complete, methods=["POST"]),
         Route("/_uploads/{file_id}", files.upload, methods=["PUT"]),
         Route("/_media/{generation_id}/{index:int}/{filename}", generations.media, methods=["GET"]),
-        Route("/_emulator/faults", admin.add_fault, methods=["POST"]),
-        Route("/_emulator/faults", admin.list_faults, methods=["GET"]),
-        Route("/_emulator/faults", admin.clear_faults, methods=["DELETE"]),
-        Route("/_emulator/requests", admin.requests, methods=["GET"]),
-        Route("/_emulator/reset", admin.reset, methods=["POST"]),
-        Route("/_emulator/advance", admin.advance, methods=["POST"]),
+        *admin.routes(),
     ]
     return Starlette(
         routes=routes,
@@ -198,44 +194,3 @@ def _generation_json(generation: Generation, now: float, outputs: list[dict[str,
         "failure_reason": generation.failure_reason if failed else None,
         "failure_code": generation.failure_code if failed else None,
     }
-
-
-class AdminApi:
-    """`/_emulator/*`: the test handles of `Emulator`, over HTTP, for tests in other processes."""
-
-    def __init__(self, emulator: Emulator) -> None:
-        self.emulator = emulator
-
-    async def add_fault(self, request: Request) -> Response:
-        payload = await read_json_object(request)
-        try:
-            fault = self.emulator.faults.add_from_json(payload)
-        except ValueError as err:
-            return error(400, str(err))
-        return JSONResponse(
-            {"fault": fault.to_json() if fault else None, "expire_urls": self.emulator.faults.expire_urls},
-            status_code=201,
-        )
-
-    async def list_faults(self, request: Request) -> Response:
-        faults = self.emulator.faults
-        pending = [fault.to_json() for fault in faults.pending()]
-        return JSONResponse({"faults": pending, "expire_urls": faults.expire_urls})
-
-    async def clear_faults(self, request: Request) -> Response:
-        self.emulator.faults.clear()
-        return Response(status_code=204)
-
-    async def requests(self, request: Request) -> Response:
-        return JSONResponse({"requests": [recorded.to_json() for recorded in self.emulator.requests]})
-
-    async def reset(self, request: Request) -> Response:
-        self.emulator.reset()
-        return Response(status_code=204)
-
-    async def advance(self, request: Request) -> Response:
-        seconds = (await read_json_object(request)).get("seconds")
-        if not isinstance(seconds, int | float) or isinstance(seconds, bool) or seconds < 0:
-            return error(400, "seconds must be a non-negative number")
-        self.emulator.advance(float(seconds))
-        return JSONResponse({"now": self.emulator.now()})
