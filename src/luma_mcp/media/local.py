@@ -16,13 +16,25 @@ import stat
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Literal
+from typing import BinaryIO, Literal, Protocol
 
 from ..providers.luma.rules.vocabulary import IMAGE_MAX_BYTES, IMAGE_MAX_SIDE, VIDEO_SOURCE_MAX_BYTES
 from . import probe
 from .sniff import SNIFF_BYTES, sniff_kind
 
-__all__ = ["INLINE_MAX_BYTES", "LocalMedia", "RefError", "inspect_local"]
+__all__ = ["INLINE_MAX_BYTES", "LocalMedia", "RefError", "RefLike", "inspect_local"]
+
+
+class RefLike(Protocol):
+    """A MediaRef as an agent gives it: exactly one of the three is set."""
+
+    @property
+    def generation_id(self) -> str | None: ...
+    @property
+    def url(self) -> str | None: ...
+    @property
+    def path(self) -> str | None: ...
+
 
 Want = Literal["image", "video"]
 

@@ -10,6 +10,7 @@ from mcp_types import CallToolResult
 from pydantic import Field, create_model
 
 from ..providers import errors
+from ..providers.base import Provider
 from ..providers.luma.requests import Body, extend_body, video_body
 from ..providers.models import AnyDuration, AnyResolution, AnyVideoAspectRatio, VideoModel
 from ..providers.registry import VIDEO_MODELS, provider_of_id
@@ -77,19 +78,18 @@ def rename_extend_field(wire_path: str) -> str:
 
 
 async def generate_video(args: GenerateVideoArgs, ctx: Context[Any, Any]) -> CallToolResult:
-    if VIDEO_MODELS.get(args.model) == "aimlapi":
-        from . import video_aimlapi  # a provider's code is imported when first used
-
-        return await video_aimlapi.generate(args, ctx)
-    used = tuple(name for name in ("hdr", "exr_export") if getattr(args, name))
     refuse_unsupported(
         "generate_video",
         args.model,
         resolution=args.resolution,
         duration=args.duration,
         aspect_ratio=args.aspect_ratio,
-        features=(*used, *(("keyframes",) if args.keyframes else ())),
+        features=tuple(name for name in ("keyframes", "hdr", "exr_export") if getattr(args, name)),
     )
+    if VIDEO_MODELS.get(args.model) == "aimlapi":
+        from . import video_aimlapi  # a provider's code is imported when first used
+
+        return await video_aimlapi.generate(args, ctx)
 
     async def build(resolve: Resolver) -> tuple[Body, float | None]:
         keyframes = None
@@ -143,17 +143,17 @@ async def extend_video(args: ExtendVideoArgs, ctx: Context[Any, Any]) -> CallToo
     )
     validate("extend_video", body, rename_extend_field)  # before the lookup: an invalid call sends nothing
     runtime = runtime_of(ctx)
-    if runtime.api is not None:  # a dry run without a key still validates and prices
-        await _check_extendable(runtime.api, args.generation_id)
+    if runtime.providers.is_available("luma"):  # a dry run without a key still validates and prices
+        await check_extendable(runtime.providers.get("luma"), args.generation_id)
     return await submit(
         ctx, "extend_video", body, wait_seconds=args.wait_seconds, dry_run=args.dry_run, rename=rename_extend_field
     )
 
 
-async def _check_extendable(api: Any, generation_id: str) -> None:
+async def check_extendable(provider: Provider, generation_id: str) -> None:
     """The API bills nothing for a bad anchor either, but says less: check it here (a GET is free)."""
     try:
-        generation = await api.get(generation_id)
+        generation = await provider.get(generation_id)
     except errors.NotFound:
         raise ToolError(f"extend_video: generation_id: no generation '{generation_id}' for this key.") from None
     except errors.ProviderError:
@@ -162,7 +162,7 @@ async def _check_extendable(api: Any, generation_id: str) -> None:
         raise ToolError(
             f"extend_video: generation_id: '{generation_id}' is {generation.state}; wait for it with get_generation."
         )
-    if not any(output.type == "video" for output in generation.output or []):
+    if not any(output.type == "video" for output in generation.outputs):
         raise ToolError(f"extend_video: generation_id: '{generation_id}' is a {generation.type}, not a video.")
 
 

@@ -15,13 +15,13 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import CallToolResult
 
 from ..media.local import RefError
-from ..providers import errors
 from ..providers.aimlapi import requests, rules
 from ..providers.aimlapi.media import image_url
 from ..providers.base import Generation
 from .common import refuse_unsupported
 from .jobs import runtime_of, submit, validate
 from .media import client_roots
+from .video import check_extendable
 
 if TYPE_CHECKING:
     from .video import ExtendVideoArgs, GenerateVideoArgs
@@ -43,15 +43,7 @@ def rename_extend_field(wire_path: str) -> str:
 
 
 async def generate(args: GenerateVideoArgs, ctx: Context[Any, Any]) -> CallToolResult:
-    used = tuple(name for name in ("keyframes", "hdr", "exr_export") if getattr(args, name))
-    refuse_unsupported(
-        "generate_video",
-        args.model,
-        resolution=args.resolution,
-        duration=args.duration,
-        aspect_ratio=args.aspect_ratio,
-        features=used,
-    )
+    """After generate_video has refused what the model lacks."""
 
     def body(first: str | None, last: str | None) -> dict[str, Any]:
         return requests.video_body(
@@ -97,7 +89,7 @@ async def extend(args: ExtendVideoArgs, ctx: Context[Any, Any]) -> CallToolResul
         loop=args.loop,
     )
     validate("extend_video", body, rename_extend_field, "aimlapi")
-    await _check_anchor(runtime.provider("aimlapi").get, args.generation_id)  # A13: completed, a video
+    await check_extendable(runtime.provider("aimlapi"), args.generation_id)  # A13: completed, a video
     return await submit(
         ctx,
         "extend_video",
@@ -107,19 +99,6 @@ async def extend(args: ExtendVideoArgs, ctx: Context[Any, Any]) -> CallToolResul
         rename=rename_extend_field,
         provider="aimlapi",
     )
-
-
-async def _check_anchor(get: Any, generation_id: str) -> None:
-    try:
-        anchor: Generation = await get(generation_id)
-    except errors.NotFound:
-        raise ToolError(f"extend_video: generation_id: the AI/ML API knows no generation '{generation_id}'.") from None
-    except errors.ProviderError:
-        return  # cannot check now; the API will
-    if anchor.state != "completed":
-        raise ToolError(
-            f"extend_video: generation_id: '{generation_id}' is {anchor.state}; wait for it with get_generation."
-        )
 
 
 async def _image(ctx: Context[Any, Any], ref: Any, field: str) -> str | None:

@@ -8,12 +8,11 @@ from __future__ import annotations
 import base64
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path, PurePosixPath
-from typing import Protocol
 from urllib.parse import unquote, urlsplit
 
 import anyio.to_thread
 
-from ...media.local import RefError, inspect_local
+from ...media.local import RefError, RefLike, inspect_local
 from ...media.sniff import sniff_kind
 from ..base import Generation
 from ..errors import ProviderError
@@ -23,15 +22,6 @@ from .rules import URL_MAX_CHARS
 DATA_URI_MAX_BYTES = 4 * 1024 * 1024
 _VIDEO_SUFFIXES = (".mp4", ".mov", ".webm", ".m4v", ".mkv", ".avi")
 Lookup = Callable[[str], Awaitable[Generation]]
-
-
-class RefLike(Protocol):
-    @property
-    def generation_id(self) -> str | None: ...
-    @property
-    def url(self) -> str | None: ...
-    @property
-    def path(self) -> str | None: ...
 
 
 async def image_url(ref: RefLike, *, field: str, roots: Sequence[Path], lookup: Lookup) -> str:

@@ -20,12 +20,12 @@ import urllib.parse
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Literal, Protocol
+from typing import TYPE_CHECKING, Literal
 
 import anyio.to_thread
 
 from ...media import probe
-from ...media.local import LocalMedia, RefError, inspect_local, shown
+from ...media.local import LocalMedia, RefError, RefLike, inspect_local, shown
 from ...media.sniff import SNIFF_BYTES, sniff_kind
 from ..errors import NotFound, ProviderError
 from .requests import WireRef
@@ -59,15 +59,6 @@ _SEND_SOMETHING_ELSE = {
     "image": "give an image (PNG, JPEG, WebP) or an image generation id",
     "video": "give a video (MP4, MOV, WebM) or a video generation id",
 }
-
-
-class RefLike(Protocol):
-    @property
-    def generation_id(self) -> str | None: ...
-    @property
-    def url(self) -> str | None: ...
-    @property
-    def path(self) -> str | None: ...
 
 
 @dataclass(frozen=True, slots=True)
