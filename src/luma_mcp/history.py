@@ -206,6 +206,16 @@ class History:
         )
         return None if row is None else _record(row)
 
+    async def find_prefixed(self, prefix: str) -> Record | None:
+        """The newest record whose id starts with `prefix` (a bare AI/ML UUID -> its full id)."""
+        pattern = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        row = await self._run(
+            lambda db: db.execute(
+                "SELECT * FROM generations WHERE id LIKE ? ESCAPE '\\' ORDER BY created_at DESC LIMIT 1", (pattern,)
+            ).fetchone()
+        )
+        return None if row is None else _record(row)
+
     async def list(
         self, limit: int, gen_type: str | None = None, state: str | None = None, provider: str | None = None
     ) -> list[Record]:

@@ -11,8 +11,9 @@ from typing import TYPE_CHECKING
 import anyio
 import anyio.to_thread
 
-from .history import Record
+from .history import UNKNOWN, Record
 from .media.download import DownloadFailed, UrlExpired, output_filename, save_url
+from .providers.base import PROVIDER_NAMES, ProviderName
 from .providers.errors import ProviderError
 from .providers.registry import provider_of_id
 from .runtime import Runtime
@@ -99,6 +100,8 @@ async def recover(runtime: Runtime, limit: int = 50) -> None:
     """
     await anyio.to_thread.run_sync(_remove_stale_parts, runtime.settings.output_dir)
     providers = runtime.providers
+    recent = await runtime.history.list(limit)
+    await settle_unknown(runtime, recent)
     records = [
         record
         for record in await runtime.history.list(limit)
@@ -115,6 +118,34 @@ async def recover(runtime: Runtime, limit: int = 50) -> None:
             generation.id, generation.state, generation.failure_code, generation.failure_reason
         )
         await save_outputs(runtime, generation, record.paths, record.prompt)
+
+
+async def settle_unknown(runtime: Runtime, records: list[Record], most: int = 5) -> int:
+    """Ask the providers that can tell (by the create's request id) what became of creates whose outcome
+    was unknown; a found job takes the row's place under its real id. Returns how many were settled."""
+    settled = 0
+    candidates = [
+        r for r in records if r.state == UNKNOWN and r.request_id and runtime.providers.is_available(_name(r))
+    ]
+    for record in candidates[:most]:
+        assert record.request_id is not None
+        try:
+            generation = await runtime.providers.get(_name(record)).reconcile(record.request_id)
+        except ProviderError as exc:
+            logger.info("Could not reconcile %s: %s", record.id, type(exc).__name__)
+            continue
+        if generation is None:
+            continue
+        if await runtime.history.get(generation.id) is None:
+            await runtime.history.confirm_submission(record.id, generation.id, generation.state, None)
+        else:  # already known under its real id (met through get_generation): the stand-in row goes
+            await runtime.history.forget_submission(record.id)
+        settled += 1
+    return settled
+
+
+def _name(record: Record) -> ProviderName:
+    return next((name for name in PROVIDER_NAMES if name == record.provider), "luma")
 
 
 def _unsettled(record: Record) -> bool:

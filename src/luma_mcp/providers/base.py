@@ -82,6 +82,11 @@ class Provider(Protocol):
         """The job by its public id; raises `NotFound` when the provider does not know it."""
         ...
 
+    async def reconcile(self, request_id: str) -> Generation | None:
+        """The job a create of unknown outcome (sent with `request_id`) made, when the provider can tell
+        (the AI/ML API's usage logs); None when it cannot, or not yet."""
+        ...
+
     async def aclose(self) -> None: ...
 
 

@@ -10,6 +10,7 @@ from mcp_types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import BaseModel, Field
 
 from ..history import SUBMITTING, UNKNOWN, Record
+from ..outputs import settle_unknown
 from ..providers import errors
 from ..providers.base import ProviderName
 from ..providers.luma.rules import GenerationType
@@ -68,7 +69,11 @@ async def get_generation(args: GetGenerationArgs, ctx: Context[Any, Any]) -> Cal
 
 
 async def list_generations(args: ListGenerationsArgs, ctx: Context[Any, Any]) -> CallToolResult:
-    records = await runtime_of(ctx).history.list(args.limit, args.type, args.state, args.provider)
+    runtime = runtime_of(ctx)
+    query = (args.limit, args.type, args.state, args.provider)
+    # Creates of unknown outcome that the provider can now account for are listed under their real ids.
+    await settle_unknown(runtime, await runtime.history.list(*query))
+    records = await runtime.history.list(*query)
     entries = [_entry(record) for record in records]
     unsettled = [e.id for e in entries if e.state in (UNKNOWN, SUBMITTING)]
     next_step = (

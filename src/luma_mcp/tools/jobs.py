@@ -169,6 +169,7 @@ def _dry_run_result(
         prompt=body.get("prompt", ""),
         estimated_cost_usd=cost,
         next_step="",
+        sandbox=runtime.settings.sandbox,
         dry_run=True,
         request=elide_inline_data(body),
     )
@@ -237,6 +238,7 @@ async def follow(
         failure_reason=generation.failure_reason,
         estimated_cost_usd=cost if cost is not None else (record.estimated_cost_usd if record else None),
         next_step="",
+        sandbox=runtime.settings.sandbox,
     )
     result.next_step = next_step_for(result, _clock() - start)
     return to_call_result(result, await _preview(saved))

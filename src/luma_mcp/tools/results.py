@@ -39,6 +39,7 @@ class GenerationResult(BaseModel):
     failure_reason: str | None = None
     estimated_cost_usd: float | None = None
     next_step: str
+    sandbox: bool = Field(False, description="true: an emulator answered; nothing real was made or bought")
     dry_run: bool = False
     request: dict[str, Any] | None = Field(None, description="Dry run: the exact body, inline data elided.")
 
@@ -125,4 +126,5 @@ def summary(result: GenerationResult) -> str:
     if result.failure_reason:
         head += f" Reason: {result.failure_reason}"
     files = "".join(f"\nSaved: {output.path}" for output in result.outputs if output.path)
-    return f"{head}{files}\nNext: {result.next_step}"
+    sandbox = "\nSandbox: an emulator answered; nothing real was made or bought." if result.sandbox else ""
+    return f"{head}{files}{sandbox}\nNext: {result.next_step}"

@@ -74,8 +74,12 @@ async def generate(args: GenerateVideoArgs, ctx: Context[Any, Any]) -> CallToolR
 
 async def extend(args: ExtendVideoArgs, ctx: Context[Any, Any]) -> CallToolResult:
     runtime = runtime_of(ctx)
-    record = await runtime.history.get(args.generation_id)
-    anchor_api_id = rules.api_id(args.generation_id)
+    generation_id = args.generation_id
+    record = await runtime.history.get(generation_id)
+    if record is None and ":" not in rules.api_id(generation_id):  # A16: a bare UUID, completed from the history
+        record = await runtime.history.find_prefixed(generation_id + ":")
+        generation_id = record.id if record else generation_id
+    anchor_api_id = rules.api_id(generation_id)
     model = record.model if record and record.model in rules.MODELS else rules.model_of(anchor_api_id) or "ray-2"
     refuse_unsupported("extend_video", model, resolution=args.resolution)
     if args.loop and args.direction == "backward":
@@ -89,7 +93,7 @@ async def extend(args: ExtendVideoArgs, ctx: Context[Any, Any]) -> CallToolResul
         loop=args.loop,
     )
     validate("extend_video", body, rename_extend_field, "aimlapi")
-    await check_extendable(runtime.provider("aimlapi"), args.generation_id)  # A13: completed, a video
+    await check_extendable(runtime.provider("aimlapi"), generation_id)  # A13: completed, a video
     return await submit(
         ctx,
         "extend_video",

@@ -20,6 +20,8 @@ from .. import errors
 CREATE_PATH = "/v2/video/generations"
 POLL_PATH = "/v2/video/generations"
 MODELS_PATH = "/v1/models"
+LOGS_PATH = "/v2/logs"
+LOG_PAGES = 3  # the newest 300 requests: an unknown create is looked for within minutes of it
 READ_RETRIES = 2  # spec 9.4
 _OUT_OF_CREDITS = "run out of credits"
 
@@ -75,6 +77,22 @@ class AimlApi:
         for entry in entries if isinstance(entries, list) else []:
             if isinstance(entry, Mapping) and isinstance(entry.get("pricing"), Mapping):
                 return dict(entry["pricing"])
+        return None
+
+    async def find_request(self, request_id: str) -> str | None:
+        """The id of the job a create with `X-Client-Request-Id: request_id` made, from the usage logs
+        (spec 9.3); None when no row shows it yet (rows lag) or the request failed."""
+        for page in range(LOG_PAGES):
+            params = {"limit": "100", "offset": str(page * 100)}
+            data = _json_object(await self._read(LOGS_PATH, params, auth=True)) or {}
+            rows: list[Any] = next((data[k] for k in ("data", "rows", "logs") if isinstance(data.get(k), list)), [])
+            for row in rows:
+                if isinstance(row, Mapping) and row.get("client_request_id") == request_id:
+                    found = row.get("inference_id")
+                    return str(found) if found and row.get("status") != "failed" else None
+            pagination = data.get("pagination")
+            if not (isinstance(pagination, Mapping) and pagination.get("has_more")):
+                return None
         return None
 
     async def _read(self, path: str, params: Mapping[str, str], *, auth: bool) -> httpx.Response:

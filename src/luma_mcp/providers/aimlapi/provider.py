@@ -64,6 +64,11 @@ class AimlProvider:
         data = await self.api.get(api_id)
         return _generation(data, str(data.get("id") or api_id), rules.model_of(api_id) or "ray-2")
 
+    async def reconcile(self, request_id: str) -> Generation | None:
+        """The job a create of unknown outcome made, if the usage logs show one by its request id."""
+        api_id = await self.api.find_request(request_id)
+        return None if api_id is None else await self.get(rules.public_id(api_id))
+
     async def aclose(self) -> None:
         await self.api.aclose()
 

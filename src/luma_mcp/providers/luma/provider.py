@@ -40,6 +40,9 @@ class LumaProvider:
     async def get(self, generation_id: str) -> Generation:
         return neutral(await self.api.get(generation_id))
 
+    async def reconcile(self, request_id: str) -> Generation | None:
+        return None  # the Luma API has no way to find a job by a request id of ours
+
     async def aclose(self) -> None:
         await self.api.aclose()
 
