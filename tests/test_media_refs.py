@@ -181,7 +181,7 @@ REFUSALS: list[tuple[Callable[[Path, Path], str], Want, str]] = [
     (_empty, "image", "is empty"),
     (_loop, "image", "is a loop of symbolic links"),
     (_sparse_image, "image", "is 60.0 MB, over the API's 50 MB limit for an image"),
-    (_text_as_png, "image", "is not an image or video this server recognises"),
+    (_text_as_png, "image", "is not an image, video or audio file this server recognises"),
     (_video_as_image, "image", "is a video, but an image is wanted here"),
     (_bmp, "image", "format the API does not take; convert it to PNG or JPEG"),
     (_too_wide, "image", "is 8002x2 px, over the API's 8000 px limit per side"),

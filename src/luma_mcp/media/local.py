@@ -36,18 +36,24 @@ class RefLike(Protocol):
     def path(self) -> str | None: ...
 
 
-Want = Literal["image", "video"]
+Want = Literal["image", "video", "audio"]
+# Audio has no limit of Luma's: Hedra's v2 defaults (hedra-spec H23) bound it.
+AUDIO_MAX_BYTES = 100 * 1024 * 1024
 
 # Images up to this size go inline as base64; the docs keep `data` "for small media files".
 INLINE_MAX_BYTES = 4 * 1024 * 1024
-_MAX_BYTES: dict[str, int] = {"image": IMAGE_MAX_BYTES, "video": VIDEO_SOURCE_MAX_BYTES}
+_MAX_BYTES: dict[str, int] = {"image": IMAGE_MAX_BYTES, "video": VIDEO_SOURCE_MAX_BYTES, "audio": AUDIO_MAX_BYTES}
 # Kernel pseudo-filesystems: their "files" are process state and devices, never media, even when a
 # configured root (say "/") covers them.
 _SYSTEM_DIRS = (Path("/proc"), Path("/sys"), Path("/dev"))
 _OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
 _SHOWN_ROOTS = 6
-_A = {"image": "an image", "video": "a video"}
-_WANTED = {"image": "an image file (PNG, JPEG, WebP, GIF)", "video": "a video file (MP4, MOV, WebM)"}
+_A = {"image": "an image", "video": "a video", "audio": "an audio file"}
+_WANTED = {
+    "image": "an image file (PNG, JPEG, WebP, GIF)",
+    "video": "a video file (MP4, MOV, WebM)",
+    "audio": "an audio file (WAV, MP3, M4A, OGG)",
+}
 
 
 SHOWN_PATH_CHARS = 200
@@ -169,12 +175,14 @@ def _check_size(size: int, want: Want, name: str, raw: str) -> None:
     if size > limit:
         raise RefError(
             f"{name}: {shown(raw)} is {size / 2**20:.1f} MB, over the API's {limit // 2**20} MB limit"
-            f" for {'an image' if want == 'image' else 'a source video'}; {_shrink(want)}"
+            f" for {_A[want] if want != 'video' else 'a source video'}; {_shrink(want)}"
         )
 
 
 def _shrink(want: Want) -> str:
-    return "downscale or recompress it (JPEG)" if want == "image" else "trim it or re-encode it at a lower bitrate"
+    if want == "image":
+        return "downscale or recompress it (JPEG)"
+    return "trim it or re-encode it at a lower bitrate" + (" (MP3, M4A)" if want == "audio" else "")
 
 
 def _check_same_file(opened: os.stat_result, examined: os.stat_result, name: str, raw: str) -> None:
@@ -189,6 +197,11 @@ def _examine(handle: BinaryIO, path: Path, size: int, want: Want, name: str, raw
         width, height = _image_size(handle, name, raw)
         inline = _read_inline(handle, size, name, raw) if size <= INLINE_MAX_BYTES else None
         return LocalMedia(path, size, "image", media_type, width, height, None, inline)
+    if want == "audio":
+        seconds = probe.audio_seconds(handle)
+        if seconds is None:
+            raise RefError(f"{name}: {shown(raw)} could not be decoded as audio; re-encode it as MP3 or WAV")
+        return LocalMedia(path, size, "audio", media_type, None, None, seconds, None)
     info = probe.video_info(handle)
     if info is None:
         raise RefError(f"{name}: {shown(raw)} could not be decoded as a video; re-encode it as H.264 MP4")
@@ -200,8 +213,8 @@ def _check_kind(head: bytes, want: Want, name: str, raw: str) -> str:
     kind, media_type = sniff_kind(head), probe.media_type(head)
     if kind == "other":
         raise RefError(
-            f"{name}: {shown(raw)} is not an image or video this server recognises (PNG, JPEG, WebP, GIF; MP4, MOV,"
-            " WebM), whatever its name says"
+            f"{name}: {shown(raw)} is not an image, video or audio file this server recognises (PNG, JPEG, WebP,"
+            " GIF; MP4, MOV, WebM; WAV, MP3, M4A, OGG), whatever its name says"
         )
     if kind != want:
         raise RefError(f"{name}: {shown(raw)} is {_A[kind]}, but {_A[want]} is wanted here; give {_WANTED[want]}")
@@ -213,7 +226,7 @@ def _check_kind(head: bytes, want: Want, name: str, raw: str) -> str:
 
 
 def _usual(kind: str) -> str:
-    return "PNG or JPEG" if kind == "image" else "H.264 MP4"
+    return {"image": "PNG or JPEG", "video": "H.264 MP4"}.get(kind, "MP3 or WAV")
 
 
 def _image_size(handle: BinaryIO, name: str, raw: str) -> tuple[int, int]:

@@ -13,7 +13,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import BinaryIO, NamedTuple
 
-__all__ = ["VideoInfo", "image_size", "media_type", "video_info"]
+__all__ = ["VideoInfo", "audio_seconds", "image_size", "media_type", "video_info"]
 
 # The still formats the API ingests (spec 3.2: PNG, JPEG, WebP; GIF is read as its first frame).
 _IMAGE_TYPES = (
@@ -39,10 +39,29 @@ def media_type(head: bytes) -> str | None:
             return mime
     if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
         return "image/webp"
+    audio = _audio_type(head)
+    if audio is not None:
+        return audio
     if head[4:8] == b"ftyp":
         return _iso_media_type(head[8:12])
     if head.startswith(b"\x1a\x45\xdf\xa3"):  # EBML: WebM, or Matroska when its DocType says so
         return "video/x-matroska" if b"matroska" in head else "video/webm"
+    return None
+
+
+def _audio_type(head: bytes) -> str | None:
+    if head[:4] == b"RIFF" and head[8:12] == b"WAVE":
+        return "audio/wav"
+    if head.startswith(b"ID3") or (len(head) > 1 and head[0] == 0xFF and head[1] & 0xE6 in (0xE2, 0xE4, 0xE6)):
+        return "audio/mpeg"
+    if len(head) > 1 and head[0] == 0xFF and head[1] & 0xF6 == 0xF0:
+        return "audio/aac"
+    if head.startswith(b"OggS"):
+        return "audio/ogg"
+    if head.startswith(b"fLaC"):
+        return "audio/flac"
+    if head[4:8] == b"ftyp" and head[8:12] in (b"M4A ", b"M4B ", b"M4P "):
+        return "audio/mp4"
     return None
 
 
@@ -71,6 +90,21 @@ def video_info(source: Path | bytes | BinaryIO) -> VideoInfo | None:
     if width <= 0 or height <= 0:
         return None
     return VideoInfo(width, height, seconds, frames)
+
+
+def audio_seconds(source: Path | bytes | BinaryIO) -> float | None:
+    """The length of the first audio stream, in seconds; None when there is none or it does not open."""
+    import av
+
+    try:
+        with _open(source) as handle, av.open(handle, mode="r") as container:
+            if not container.streams.audio:
+                return None
+            stream = container.streams.audio[0]
+            seconds = _seconds(container.duration, stream.duration, stream.time_base)
+    except (av.FFmpegError, ValueError, OSError):
+        return None
+    return seconds if seconds > 0 else None
 
 
 def image_size(source: Path | bytes | BinaryIO) -> tuple[int, int] | None:

@@ -271,7 +271,7 @@ async def _from_path(raw: str, want: Want, name: str, ctx: RefContext, source_fo
         wire: WireRef = {"data": base64.b64encode(media.inline).decode("ascii"), "media_type": media.media_type}
     else:
         wire = {"file_id": await _upload(media, raw, name, ctx)}
-    return ResolvedRef(wire, media.kind, media.seconds, media.width, media.height)
+    return ResolvedRef(wire, want, media.seconds, media.width, media.height)  # the kind was checked to be `want`
 
 
 async def _upload(media: LocalMedia, raw: str, name: str, ctx: RefContext) -> str:
