@@ -24,8 +24,9 @@ def test_the_sandbox_demo_runs_the_whole_workflow(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "sandbox" in done.stdout and "total" in done.stdout
-    videos = sorted(out.glob("*.mp4"))
-    assert len(list(out.glob("*.png"))) == 1 and len(videos) == 4
+    saved = out / "sandbox"  # the sandbox's outputs stay apart from real ones
+    videos = sorted(saved.glob("*.mp4"))
+    assert len(list(saved.glob("*.png"))) == 1 and len(videos) == 4
     sizes = set()
     for video in videos:
         with av.open(str(video)) as container:

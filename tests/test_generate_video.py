@@ -36,7 +36,7 @@ async def test_text_to_video_saves_a_playable_file_and_reports_progress(settings
     assert data["state"] == "completed" and data["type"] == "video" and data["model"] == "ray-3.2"
     assert data["estimated_cost_usd"] == pytest.approx(0.30)
     path = data["outputs"][0]["path"]
-    assert Path(path).parent == settings.output_dir and Path(path).name.endswith(f"{data['id'][:8]}.mp4")
+    assert Path(path).parent == settings.output_dir / "sandbox" and Path(path).name.endswith(f"{data['id'][:8]}.mp4")
     assert "misty-greenhouse" in Path(path).name
     assert decode(path) == (1280, 720, 120, 24.0)
     assert emulator.generation_posts() == [

@@ -31,7 +31,7 @@ async def test_sandbox_over_stdio_with_the_legacy_handshake(tmp_path: Path) -> N
     data = structured(result)
     assert data["state"] == "completed", text_of(result)
     path = Path(data["outputs"][0]["path"])
-    assert path.parent == tmp_path / "out"
+    assert path.parent == tmp_path / "out" / "sandbox"  # sandbox outputs stay apart from real ones
     with av.open(str(path)) as container:
         stream = container.streams.video[0]
         assert (stream.width, stream.height) == (720, 1280)

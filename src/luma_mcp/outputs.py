@@ -17,6 +17,7 @@ from .providers.base import PROVIDER_NAMES, ProviderName
 from .providers.errors import ProviderError
 from .providers.registry import provider_of_id
 from .runtime import Runtime
+from .settings import Settings
 
 if TYPE_CHECKING:
     from .providers.base import Generation
@@ -70,7 +71,7 @@ def measure(path: str, output_type: str) -> tuple[int | None, int | None, float 
 async def _save(runtime: Runtime, generation: Generation, index: int, prompt: str) -> str | None:
     output = generation.outputs[index]
     name = output_filename(generation.id, generation.created_at, prompt, index, output.type, output.url)
-    destination = runtime.settings.output_dir / name
+    destination = output_folder(runtime.settings) / name
     url = output.url
     for attempt in range(2):
         try:
@@ -92,13 +93,19 @@ async def _fresh_url(runtime: Runtime, generation_id: str, index: int) -> str:
     return fresh.outputs[index].url
 
 
+def output_folder(settings: Settings) -> Path:
+    """Where outputs are saved: the sandbox's apart from real ones (contract, Sandbox)."""
+    return settings.output_dir / "sandbox" if settings.sandbox else settings.output_dir
+
+
 async def recover(runtime: Runtime, limit: int = 50) -> None:
     """After a restart: settle what the last process left unfinished, without an agent having to ask.
 
     Generations it was still waiting on are checked once, and finished ones without a saved file are
     saved; stale partial downloads are removed (they never had a final name).
     """
-    await anyio.to_thread.run_sync(_remove_stale_parts, runtime.settings.output_dir)
+    for folder in {runtime.settings.output_dir, output_folder(runtime.settings)}:
+        await anyio.to_thread.run_sync(_remove_stale_parts, folder)
     providers = runtime.providers
     recent = await runtime.history.list(limit)
     await settle_unknown(runtime, recent)

@@ -58,14 +58,21 @@ def unsupported(
     duration: str | None = None,
     aspect_ratio: str | None = None,
     features: tuple[str, ...] = (),
+    other_models: bool = True,
 ) -> list[Violation]:
-    """What `model` lacks of the request, each as a violation naming the model and the fix."""
+    """What `model` lacks of the request, each as a violation naming the model and the fix; the fix
+    suggests another model only where the caller can choose one (`other_models`)."""
     spec = VIDEO_MODELS[model]
-    return list(_unsupported(spec, resolution, duration, aspect_ratio, features))
+    return list(_unsupported(spec, resolution, duration, aspect_ratio, features, other_models))
 
 
 def _unsupported(
-    spec: VideoModelSpec, resolution: str | None, duration: str | None, aspect: str | None, features: tuple[str, ...]
+    spec: VideoModelSpec,
+    resolution: str | None,
+    duration: str | None,
+    aspect: str | None,
+    features: tuple[str, ...],
+    other_models: bool,
 ) -> Iterator[Violation]:
     for field, value, allowed in (
         ("resolution", resolution, spec.resolutions),
@@ -74,7 +81,7 @@ def _unsupported(
     ):
         if value is not None and value not in allowed:
             others = [m.name for m in VIDEO_MODELS.values() if value in _values(m, field) and m.name != spec.name]
-            elsewhere = f", or model {others[0]}" if others else ""
+            elsewhere = f", or model {others[0]}" if others and other_models else ""
             yield Violation(
                 rule="MODEL",
                 field=field,
@@ -87,7 +94,8 @@ def _unsupported(
                 rule="MODEL",
                 field=feature,
                 detail=f"{spec.name} does not take {feature}",
-                fix=f"{_FEATURE_FIX.get(feature, 'Remove it')}, or use model {spec.instead}.",
+                fix=f"{_FEATURE_FIX.get(feature, 'Remove it')}"
+                + (f", or use model {spec.instead}." if other_models else "."),
             )
 
 

@@ -133,7 +133,7 @@ async def extend_video(args: ExtendVideoArgs, ctx: Context[Any, Any]) -> CallToo
         return await video_aimlapi.extend(args, ctx)
     if provider_of_id(args.generation_id) != "luma":
         raise ToolError(f"extend_video: generation_id: '{args.generation_id}' is not a video this tool can extend.")
-    refuse_unsupported("extend_video", "ray-3.2", resolution=args.resolution)
+    refuse_unsupported("extend_video", "ray-3.2", resolution=args.resolution, other_models=False)
     body = extend_body(
         prompt=args.prompt,
         generation_id=args.generation_id,

@@ -81,7 +81,7 @@ async def extend(args: ExtendVideoArgs, ctx: Context[Any, Any]) -> CallToolResul
         generation_id = record.id if record else generation_id
     anchor_api_id = rules.api_id(generation_id)
     model = record.model if record and record.model in rules.MODELS else rules.model_of(anchor_api_id) or "ray-2"
-    refuse_unsupported("extend_video", model, resolution=args.resolution)
+    refuse_unsupported("extend_video", model, resolution=args.resolution, other_models=False)
     if args.loop and args.direction == "backward":
         raise ToolError("extend_video: loop: only a forward extension can loop. Fix: drop loop, or extend forward.")
     body = requests.extend_body(

@@ -8,21 +8,19 @@ may have bought a job, so it is `OutcomeUnknown`. Reads (poll, pricing) retry: a
 from __future__ import annotations
 
 import json
-import random
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 from typing import Any
 
-import anyio
 import httpx
 
 from .. import errors
+from ..http import read_with_retries, retry_after
 
 CREATE_PATH = "/v2/video/generations"
 POLL_PATH = "/v2/video/generations"
 MODELS_PATH = "/v1/models"
 LOGS_PATH = "/v2/logs"
 LOG_PAGES = 3  # the newest 300 requests: an unknown create is looked for within minutes of it
-READ_RETRIES = 2  # spec 9.4
 _OUT_OF_CREDITS = "run out of credits"
 
 
@@ -81,7 +79,7 @@ class AimlApi:
 
     async def find_request(self, request_id: str) -> str | None:
         """The id of the job a create with `X-Client-Request-Id: request_id` made, from the usage logs
-        (spec 9.3); None when no row shows it yet (rows lag) or the request failed."""
+        (spec 9.3); None when no row shows it yet (rows lag)."""
         for page in range(LOG_PAGES):
             params = {"limit": "100", "offset": str(page * 100)}
             data = _json_object(await self._read(LOGS_PATH, params, auth=True)) or {}
@@ -89,7 +87,7 @@ class AimlApi:
             for row in rows:
                 if isinstance(row, Mapping) and row.get("client_request_id") == request_id:
                     found = row.get("inference_id")
-                    return str(found) if found and row.get("status") != "failed" else None
+                    return str(found) if found else None  # a failed job too: its poll says it failed
             pagination = data.get("pagination")
             if not (isinstance(pagination, Mapping) and pagination.get("has_more")):
                 return None
@@ -97,25 +95,11 @@ class AimlApi:
 
     async def _read(self, path: str, params: Mapping[str, str], *, auth: bool) -> httpx.Response:
         headers = self._auth() if auth else {}
-        for attempt in range(READ_RETRIES + 1):
-            try:
-                response = await self._http.get(
-                    self._base + path, params=params, headers=headers, timeout=self._timeout
-                )
-            except httpx.HTTPError as exc:
-                failure: errors.ProviderError = errors.Unavailable(
-                    f"Could not reach the AI/ML API ({type(exc).__name__})."
-                )
-            else:
-                if response.is_success:
-                    return response
-                failure = status_error(response, creating=False)
-                if not isinstance(failure, errors.Unavailable | errors.RateLimited):
-                    raise failure
-            if attempt == READ_RETRIES:
-                raise failure
-            await anyio.sleep(_backoff(failure, attempt))
-        raise AssertionError("unreachable: the last attempt returns or raises")
+
+        def send() -> Awaitable[httpx.Response]:
+            return self._http.get(self._base + path, params=params, headers=headers, timeout=self._timeout)
+
+        return await read_with_retries(send, lambda response: status_error(response, creating=False), "the AI/ML API")
 
     async def aclose(self) -> None:
         if self._owns_http:
@@ -172,21 +156,7 @@ def status_error(response: httpx.Response, *, creating: bool) -> errors.Provider
     if status == 404:
         return errors.NotFound(said, status=status, detail=detail)
     if status == 429:
-        return errors.RateLimited(said, retry_after=_retry_after(response), detail=detail)
+        return errors.RateLimited(said, retry_after=retry_after(response), detail=detail)
     if creating:  # the gateway may have handed the job on before failing: never a safe re-send
         return errors.OutcomeUnknown(f"{said}; it may have accepted the request.", status=status, detail=detail)
     return errors.Unavailable(said, status=status, detail=detail)
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    try:
-        seconds = float(str(response.headers["retry-after"]))
-    except (KeyError, ValueError):
-        return None
-    return max(seconds, 0.0)
-
-
-def _backoff(failure: errors.ProviderError, attempt: int) -> float:
-    if isinstance(failure, errors.RateLimited) and failure.retry_after is not None:
-        return min(failure.retry_after, 4.0)
-    return min(4.0, 0.5 * 2.0**attempt) * random.uniform(0.5, 1.0)
