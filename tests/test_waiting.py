@@ -62,9 +62,9 @@ class Reports:
     events: list[tuple[float, float, str]] = field(default_factory=list)  # (virtual now, elapsed, state)
     clock: VirtualClock | None = None
 
-    async def __call__(self, elapsed: float, state: str) -> None:
+    async def __call__(self, elapsed: float, latest: Generation) -> None:
         assert self.clock is not None
-        self.events.append((self.clock.now(), elapsed, state))
+        self.events.append((self.clock.now(), elapsed, latest.state))
 
 
 @dataclass
@@ -168,8 +168,8 @@ async def test_cancellation_stops_the_wait_at_once(rig: Rig) -> None:
     reports = rig.reports()
     with anyio.CancelScope() as scope:
 
-        async def cancel_after_three(elapsed: float, state: str) -> None:
-            await reports(elapsed, state)
+        async def cancel_after_three(elapsed: float, latest: Generation) -> None:
+            await reports(elapsed, latest)
             if len(reports.events) == 3:
                 scope.cancel()
 

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-Report = Callable[[float, str], Awaitable[None]]
+Report = Callable[[float, "Generation"], Awaitable[None]]
 
 # Each poll before the expected end waits this share of the time still left: sparse far away, dense
 # near it, and the number of polls grows only with the log of the job's length.
@@ -101,8 +101,9 @@ def job_age(created_at: str | None, wall_now: float) -> float:
 async def wait_for(api: Provider, generation: Generation, policy: WaitPolicy, report: Report) -> Generation:
     """Poll until `generation` is terminal or the budget is spent; returns the latest state seen.
 
-    `report(elapsed, state)` gets the seconds since this wait began, at the start and then every
-    `progress_interval`. Cancellation (the client gave up) interrupts any sleep or poll at once.
+    `report(elapsed, generation)` gets the seconds since this wait began and the latest state seen, at
+    the start and then every `progress_interval`. Cancellation (the client gave up) interrupts any
+    sleep or poll at once.
     """
     if generation.state in TERMINAL_STATES or policy.budget_seconds <= 0:
         return generation
@@ -115,7 +116,7 @@ async def wait_for(api: Provider, generation: Generation, policy: WaitPolicy, re
     while True:
         now = clock.now()
         if now >= next_report:
-            await report(now - start, generation.state)
+            await report(now - start, generation)
             next_report = now + policy.progress_interval
         if now >= next_poll:
             generation, hold_off = await _poll(api, generation, policy)

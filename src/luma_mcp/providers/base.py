@@ -53,6 +53,9 @@ class Generation:
     failure_code: str | None = None
     failure_reason: str | None = None
     raw: Mapping[str, Any] = field(default_factory=dict)
+    # What the provider says of a running job, where it says anything (Hedra): 0..1, and seconds left.
+    progress: float | None = None
+    eta_seconds: float | None = None
 
 
 class Provider(Protocol):
@@ -74,8 +77,13 @@ class Provider(Protocol):
         """A typical run time for `body`: paces polling and scales the progress bar."""
         ...
 
+    def trace_id(self, body: Mapping[str, Any]) -> str:
+        """The id that names this one intended purchase, written to the history before sending: the
+        generation id chosen for the body (Hedra), or a fresh trace id sent beside it (AI/ML API)."""
+        ...
+
     async def create(self, body: Mapping[str, Any], *, request_id: str) -> Generation:
-        """Submit one job; `request_id` is our own trace id, recorded in the history before sending."""
+        """Submit one job; `request_id` is `trace_id(body)`, recorded in the history before sending."""
         ...
 
     async def get(self, generation_id: str) -> Generation:

@@ -11,6 +11,8 @@
      +-- Unavailable              502/503, connection refused, GET failures: the request did not land
      +-- OutcomeUnknown           a create that may or may not have been accepted (500, timeout,
                                   connection lost after sending): never re-sent blindly
+     +-- NotAccepted              a create that failed ambiguously, then proved not to exist (Hedra's
+                                  status of the id we chose says so): nothing was bought
 
 `detail` is the API's own text; `str(error)` is a message fit for an agent. No message ever holds
 the key or an Authorization header: the SDK's errors carry the response body only.
@@ -61,4 +63,8 @@ class Unavailable(ProviderError):
 
 
 class OutcomeUnknown(ProviderError):
+    pass
+
+
+class NotAccepted(ProviderError):
     pass

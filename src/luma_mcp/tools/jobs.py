@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -109,7 +108,7 @@ async def _create(
     """
     provider = runtime.provider(name)
     gen_type, model = runtime.providers.describe(name, body)
-    request_id = f"lmcp-{uuid.uuid4().hex}"
+    request_id = provider.trace_id(body)
     submission = Submission(name, gen_type, model, elide_inline_data(body), cost, request_id)
     record_id = await runtime.history.begin_submission(submission)
     with anyio.CancelScope(shield=True):
@@ -199,9 +198,8 @@ async def follow(
     policy = _policy(runtime, provider, body, wait_budget(runtime, wait_seconds))
     start = _clock()
 
-    async def report(elapsed: float, state: str) -> None:
-        message = f"{state} · {elapsed:.0f} s elapsed (typically ~{policy.expected_seconds:.0f} s)"
-        await ctx.report_progress(round(100 * progress_fraction(elapsed, policy.expected_seconds), 1), 100, message)
+    async def report(elapsed: float, latest: Generation) -> None:
+        await ctx.report_progress(*progress_report(elapsed, latest, policy.expected_seconds))
 
     generation = _with_known_time(await wait_for(provider, generation, policy, report), record)
     if record is None or (record.state, record.failure_code) != (generation.state, generation.failure_code):
@@ -242,6 +240,17 @@ async def follow(
     )
     result.next_step = next_step_for(result, _clock() - start)
     return to_call_result(result, await _preview(saved))
+
+
+def progress_report(elapsed: float, latest: Generation, expected: float) -> tuple[float, float, str]:
+    """(progress, total, message): the provider's own progress and ETA where it reports them (Hedra),
+    else an honest estimate from the elapsed time against the typical run."""
+    if latest.progress is None:
+        fraction = progress_fraction(elapsed, expected)
+        return round(100 * fraction, 1), 100, f"{latest.state} · {elapsed:.0f} s elapsed (typically ~{expected:.0f} s)"
+    eta = f", about {latest.eta_seconds:.0f} s left" if latest.eta_seconds is not None else ""
+    percent = round(100 * min(max(latest.progress, 0.0), 0.999), 1)
+    return percent, 100, f"{latest.state} · {percent:.0f}% · {elapsed:.0f} s elapsed{eta}"
 
 
 def _with_known_time(generation: Generation, record: Record | None) -> Generation:

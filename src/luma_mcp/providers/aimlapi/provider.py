@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal
@@ -51,6 +52,9 @@ class AimlProvider:
         typical = rules.TYPICAL_SECONDS.get(str(body.get("model")), 108.0)
         factor = _RESOLUTION_FACTOR.get(str(body.get("resolution") or rules.DEFAULT_RESOLUTION), 1.5)
         return typical * factor * (1.8 if body.get("duration") == 9 else 1.0)
+
+    def trace_id(self, body: Mapping[str, Any]) -> str:
+        return f"lmcp-{uuid.uuid4().hex}"
 
     async def create(self, body: Mapping[str, Any], *, request_id: str) -> Generation:
         data = await self.api.create(body, request_id=request_id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -32,6 +33,9 @@ class LumaProvider:
 
     def expected_seconds(self, body: Mapping[str, Any]) -> float:
         return expected_seconds(body)
+
+    def trace_id(self, body: Mapping[str, Any]) -> str:
+        return f"lmcp-{uuid.uuid4().hex}"
 
     async def create(self, body: Mapping[str, Any], *, request_id: str) -> Generation:
         # The Luma API has no idempotency key: `request_id` lives only in our history.
