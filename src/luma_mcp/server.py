@@ -19,6 +19,7 @@ from .outputs import recover
 from .providers.registry import Providers
 from .runtime import Runtime, open_runtime
 from .settings import Settings
+from .tools.avatar import avatar_tools
 from .tools.generations import generation_tools
 from .tools.image import image_tools
 from .tools.resources import generation_json, output_file, recent_resources, sniff_mime
@@ -29,13 +30,25 @@ if TYPE_CHECKING:
     from .providers.luma.emulator import Emulator
     from .providers.sandbox import Sandbox
 
+_OFFERS = {
+    "luma": "Luma Ray 3.2 video and Uni-1 images",
+    "aimlapi": "Ray 2 / Ray Flash 2 video through the AI/ML API (generate_video's model)",
+    "hedra": "talking avatars with Hedra (generate_avatar_video; voices from list_voices)",
+}
 INSTRUCTIONS = """\
-Video and image generation: Luma Ray 3.2 and Uni-1, Ray 2 / Ray Flash 2 through the AI/ML API (generate_video's
-model). Each generation costs money (see estimated_cost_usd);
-dry_run=true validates and prices without submitting. A generation tool waits up to wait_seconds
-(with progress) and returns the saved file path; if the job is still running it returns the id:
-call get_generation(generation_id, wait_seconds=45) until state is completed or failed. Finished
-files are saved locally; chain further work from a generation's id. list_generations shows history."""
+Each generation costs money (see estimated_cost_usd); dry_run=true validates and prices without
+submitting. A generation tool waits up to wait_seconds (with progress) and returns the saved file path;
+if the job is still running it returns the id: call get_generation(generation_id, wait_seconds=45)
+until state is completed or failed. Finished files are saved locally; chain further work from a
+generation's id. list_generations shows history."""
+
+
+def instructions(settings: Settings) -> str:
+    offered = [_OFFERS[name] for name in Providers(settings).available()] or [_OFFERS["luma"]]
+    head = "Video and image generation: " + "; ".join(offered) + "."
+    if settings.sandbox:
+        head += " SANDBOX: built-in emulators answer; nothing real is made or bought."
+    return f"{head}\n{INSTRUCTIONS}"
 
 
 class LumaServer(MCPServer[Runtime]):
@@ -70,6 +83,7 @@ def listed_tools(settings: Settings) -> list[Tool]:
         *video_tools(settings.wait_seconds, providers.video_models()),
         *(video_edit_tools(settings.wait_seconds) if luma_tools else []),
         *(image_tools(settings.wait_seconds) if luma_tools else []),
+        *(avatar_tools(settings.wait_seconds) if "hedra" in on else []),
         *generation_tools(),
     ]
 
@@ -94,7 +108,7 @@ def build_server(settings: Settings, emulator: Emulator | Sandbox | None = None)
         "luma-mcp",
         title="Luma video & image generation",
         version=__version__,
-        instructions=INSTRUCTIONS,
+        instructions=instructions(settings),
         lifespan=lifespan,
         tools=listed_tools(settings),
     )

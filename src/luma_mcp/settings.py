@@ -21,6 +21,7 @@ SANDBOX_HOST = "http://sandbox.luma-mcp.invalid"
 SANDBOX_BASE_URL = f"{SANDBOX_HOST}/v1"
 SANDBOX_API_KEY = "luma-api-sandbox"
 SANDBOX_AIMLAPI_KEY = "aimlapi-sandbox"
+SANDBOX_HEDRA_KEY = "sk_hedra_sandbox"
 DEFAULT_WAIT_SECONDS = 45.0
 MAX_WAIT_SECONDS = 600.0
 APP_NAME = "luma-mcp"
@@ -99,6 +100,12 @@ class Settings:
         if self.sandbox:
             return SANDBOX_AIMLAPI_KEY, f"{SANDBOX_HOST}/aimlapi"
         return (self.aimlapi_key.get_secret_value(), self.aimlapi_base_url) if self.aimlapi_key else None
+
+    def hedra_credentials(self) -> tuple[str, str] | None:
+        """(key, base URL) for Hedra: the emulator's in sandbox mode; None without a key."""
+        if self.sandbox:
+            return SANDBOX_HEDRA_KEY, f"{SANDBOX_HOST}/hedra/web-app/public"
+        return (self.hedra_key.get_secret_value(), self.hedra_base_url) if self.hedra_key else None
 
 
 def _secret(env: Mapping[str, str], *names: str) -> SecretStr | None:

@@ -68,8 +68,12 @@ def slug(text: str, limit: int = 40) -> str:
     return "-".join(kept) or (words[0][:limit] if words else "untitled")
 
 
-async def save_url(http: httpx.AsyncClient, url: str, destination: Path) -> Path:
-    """Stream `url` to `destination`; never holds the whole file in memory."""
+class TooLarge(DownloadFailed):
+    """The download passed the size its caller allows (checked as the bytes arrive)."""
+
+
+async def save_url(http: httpx.AsyncClient, url: str, destination: Path, *, max_bytes: int | None = None) -> Path:
+    """Stream `url` to `destination`; never holds the whole file in memory, never writes past `max_bytes`."""
     import httpx
 
     partial = destination.with_name(f".{destination.name}.{uuid.uuid4().hex[:8]}.part")
@@ -81,11 +85,15 @@ async def save_url(http: httpx.AsyncClient, url: str, destination: Path) -> Path
             if response.status_code != 200:
                 raise DownloadFailed(f"download answered HTTP {response.status_code}")
             expected = _declared_length(response)
+            if max_bytes is not None and expected is not None and expected > max_bytes:
+                raise TooLarge(f"the file is {expected / 2**20:.1f} MB, over {max_bytes / 2**20:.0f} MB")
             written = 0
             async with await anyio.open_file(partial, "wb") as sink:
                 async for chunk in response.aiter_bytes(CHUNK_BYTES):
-                    await sink.write(chunk)
                     written += len(chunk)
+                    if max_bytes is not None and written > max_bytes:
+                        raise TooLarge(f"the file is over {max_bytes / 2**20:.0f} MB")
+                    await sink.write(chunk)
             if written == 0 or (expected is not None and written != expected):
                 raise DownloadFailed(f"download ended early ({written} of {expected or '?'} bytes)")
         await anyio.to_thread.run_sync(os.replace, partial, destination)

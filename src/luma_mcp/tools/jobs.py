@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -67,13 +67,18 @@ async def submit(
     rename: Callable[[str], str],
     source_seconds: float | None = None,
     provider: ProviderName = "luma",
+    prepare: Callable[[], Awaitable[dict[str, Any]]] | None = None,
+    credits: int | None = None,
 ) -> CallToolResult:
-    """Validate `body` against `provider`'s rules, then either describe it (dry run) or buy it and follow it."""
+    """Validate `body` against `provider`'s rules, then either describe it (dry run) or buy it and follow it.
+
+    `prepare`, when given, makes the body that is sent (e.g. uploads its media) and runs only once the
+    caps, the budget and the user's confirmation have passed: a refused call leaves nothing behind."""
     runtime = runtime_of(ctx)
     validate(tool, body, rename, provider)
     cost = await runtime.providers.price(provider, body, source_seconds)
     if dry_run:
-        return _dry_run_result(runtime, provider, body, cost)
+        return _dry_run_result(runtime, provider, body, cost, credits)
     runtime.provider(provider)  # no key: say how to set one, before anything is reserved or asked
     _check_caps(runtime, cost)
     # Reserved before the first await, so concurrent calls cannot all fit under the budget; refunded
@@ -81,12 +86,17 @@ async def submit(
     runtime.spent_usd += cost or 0.0
     try:
         await confirm(ctx, runtime, tool, cost)
+        if prepare is not None:
+            body = await prepare()
+            validate(tool, body, rename, provider)
         generation = await _create(runtime, provider, tool, body, cost, wait_seconds)
     except (ToolError, NeedsInput) as stop:  # not on cancellation: a job cut short may have been bought
         if not isinstance(stop, PossiblyBought):
             runtime.spent_usd -= cost or 0.0
         raise
-    return await follow(ctx, generation, wait_seconds=wait_seconds, download=True, body=body, cost=cost)
+    return await follow(
+        ctx, generation, wait_seconds=wait_seconds, download=True, body=body, cost=cost, credits=credits
+    )
 
 
 class PossiblyBought(ToolError):
@@ -156,7 +166,7 @@ def _refusal_message(tool: str, exc: errors.ProviderError) -> str:
 
 
 def _dry_run_result(
-    runtime: Runtime, provider: ProviderName, body: dict[str, Any], cost: float | None
+    runtime: Runtime, provider: ProviderName, body: dict[str, Any], cost: float | None, credits: int | None
 ) -> CallToolResult:
     gen_type, model = runtime.providers.describe(provider, body)
     result = GenerationResult(
@@ -169,6 +179,7 @@ def _dry_run_result(
         estimated_cost_usd=cost,
         next_step="",
         sandbox=runtime.settings.sandbox,
+        estimated_credits=credits,
         dry_run=True,
         request=elide_inline_data(body),
     )
@@ -184,6 +195,7 @@ async def follow(
     download: bool,
     body: dict[str, Any] | None = None,
     cost: float | None = None,
+    credits: int | None = None,
 ) -> CallToolResult:
     """Wait (within budget) for `generation`, record what we learn, save outputs when done."""
     runtime = runtime_of(ctx)
@@ -227,7 +239,7 @@ async def follow(
         id=generation.id,
         provider=generation.provider,
         type=generation.type,
-        model=generation.model,
+        model=record.model if record and record.model else generation.model,
         state=generation.state,
         created_at=generation.created_at,
         prompt=(record.prompt if record else "") or body.get("prompt", ""),
@@ -237,6 +249,7 @@ async def follow(
         estimated_cost_usd=cost if cost is not None else (record.estimated_cost_usd if record else None),
         next_step="",
         sandbox=runtime.settings.sandbox,
+        estimated_credits=credits,
     )
     result.next_step = next_step_for(result, _clock() - start)
     return to_call_result(result, await _preview(saved))

@@ -38,6 +38,7 @@ class GenerationResult(BaseModel):
     failure_code: str | None = None
     failure_reason: str | None = None
     estimated_cost_usd: float | None = None
+    estimated_credits: int | None = Field(None, description="Hedra: the price in its credits")
     next_step: str
     sandbox: bool = Field(False, description="true: an emulator answered; nothing real was made or bought")
     dry_run: bool = False
@@ -119,6 +120,8 @@ def to_call_result(result: GenerationResult, preview: bytes | None = None) -> Ca
 
 def summary(result: GenerationResult) -> str:
     price = f" · est. ${result.estimated_cost_usd:.2f}" if result.estimated_cost_usd is not None else ""
+    if result.estimated_credits is not None:
+        price += f" ({result.estimated_credits} credits)"
     if result.dry_run:
         head = f"Dry run: {result.type} request with model {result.model} is valid{price}."
     else:

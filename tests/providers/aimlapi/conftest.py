@@ -8,6 +8,8 @@ import httpx
 import pytest
 
 from luma_mcp.providers.aimlapi.emulator import AimlEmulator, AimlEmulatorConfig
+from luma_mcp.providers.luma.emulator import Emulator
+from luma_mcp.providers.sandbox import Sandbox
 
 from .support import BASE_URL, START, Api
 
@@ -31,3 +33,18 @@ async def http(emu: AimlEmulator) -> AsyncIterator[httpx.AsyncClient]:
 @pytest.fixture
 def api(http: httpx.AsyncClient, emu: AimlEmulator) -> Api:
     return Api(http, emu)
+
+
+# --- the server's tools over MCP (test_tools_*.py): the emulator on the real clock, jobs of ~0.35 s ---
+
+
+@pytest.fixture
+def aiml() -> AimlEmulator:
+    """The AI/ML API behind the server: jobs queue for 0.05 s and generate for 0.3 s (flash: half)."""
+    return AimlEmulator(AimlEmulatorConfig(queued_seconds=0.05, generating_seconds=0.3))
+
+
+@pytest.fixture
+def sandbox(emulator: Emulator, aiml: AimlEmulator) -> Sandbox:
+    """Both emulators behind one sandbox, kept by the test so it can read what each received."""
+    return Sandbox(luma=emulator, aimlapi=aiml)

@@ -20,6 +20,9 @@ from ..base import State, Violation
 DEFAULT_MODEL = "together/hedra-avatar"
 DEFAULT_PROMPT = "A person speaking to the camera"  # the guide's example: a style hint, not the script
 ID_PREFIX = "hedra:"
+# Where an asset id will go once the file is uploaded (after the money checks): what a dry run shows,
+# and what the server's own check takes in place of an id. Never sent: the upload replaces it.
+PENDING_UPLOAD = "<uploaded when submitted>"
 TTS_MAX_CHARS = 5000  # [G] H10
 TTS_CHARS_PER_SECOND = 14.0  # [G] spec 10: how long a script takes to speak
 NAME_MAX_CHARS = 255
@@ -142,9 +145,9 @@ def _schema(body: Mapping[str, Any], *, strict: bool) -> Iterator[Violation]:
     elif not isinstance(inputs.get("text_prompt"), str):
         yield _422("H3", "generated_video_inputs.text_prompt", "Field required", "Give a prompt (a style hint).")
     for name in ("generation_id", "reserved_asset_id", "start_keyframe_id"):
-        if name in body and not is_uuid(body[name]):
+        if name in body and not is_uuid(body[name]) and not (strict and body[name] == PENDING_UPLOAD):
             yield _422("H21", name, "Input should be a valid UUID", f"Send {name} as a UUID.")
-    yield from _check_audio_id(body.get("audio_id"))
+    yield from _check_audio_id(body.get("audio_id"), strict=strict)
     yield from _check_tts(body.get("audio_generation"))
     url = body.get("start_keyframe_url")
     if url is not None and not (isinstance(url, str) and 1 <= len(url) <= URL_MAX_CHARS and _http(url)):
@@ -163,8 +166,8 @@ def _schema(body: Mapping[str, Any], *, strict: bool) -> Iterator[Violation]:
         yield from _unknown(inputs, INPUT_FIELDS, "generated_video_inputs.")
 
 
-def _check_audio_id(audio: Any) -> Iterator[Violation]:
-    if audio is None:
+def _check_audio_id(audio: Any, *, strict: bool) -> Iterator[Violation]:
+    if audio is None or (strict and audio == PENDING_UPLOAD):
         return
     ids = audio if isinstance(audio, list) else [audio]
     if not ids or not all(is_uuid(item) for item in ids):
