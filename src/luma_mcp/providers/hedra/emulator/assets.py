@@ -110,8 +110,8 @@ class Assets:
             seconds = await anyio.to_thread.run_sync(_audio_seconds, data)
             if seconds is None:
                 raise ApiError(400, "file: the audio could not be read")
+            _check_duration(round(seconds * 1000), limits)
             asset.duration_ms = round(seconds * 1000)
-            _check_duration(asset.duration_ms, limits)
         kind = media_type(data[:SNIFF_BYTES])
         asset.keep(data, kind, EXTENSIONS.get(kind or "", "bin"))
 

@@ -49,7 +49,7 @@ class Generations:
         now = self.store.now()
         job = build_job(body, given, self.config, self.emulator.switches, now)
         self.store.add_job(job)
-        return JSONResponse(create_response(job, now))
+        return JSONResponse(create_response(job))
 
     def _duplicate(self, body: dict[str, Any], key: str) -> dict[str, Any] | None:
         """A reused `generation_id`: 409 `ALREADY_EXISTS`, or (switch `echo`) the original answer again."""
@@ -60,7 +60,7 @@ class Generations:
         if job is None:
             return None
         if self.emulator.switches.duplicate_id == "echo" and job.key == key:
-            return create_response(job, job.created)
+            return create_response(job)
         raise ApiError(409, f"ALREADY_EXISTS: generation {job.id}")
 
     async def status(self, request: Request) -> Response:
@@ -77,7 +77,8 @@ class Generations:
         key = authenticate(request, self.config)
         params = request.query_params
         limit, offset = _count(params.get("limit"), "limit", LIST_LIMIT), _count(params.get("offset"), "offset", 0)
-        ids = {canonical(part) for raw in params.getlist("ids") for part in raw.split(",") if is_uuid(part.strip())}
+        parts = [part.strip() for raw in params.getlist("ids") for part in raw.split(",")]
+        ids = {canonical(part) for part in parts if is_uuid(part)}
         kind, query = params.get("type"), (params.get("prompt_query") or "").lower()
         jobs = sorted((job for job in self.store.jobs.values() if job.key == key), key=lambda job: -job.created)
         chosen = [

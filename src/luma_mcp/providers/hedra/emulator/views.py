@@ -13,19 +13,17 @@ from .responses import media_url
 from .store import Asset, Failure, Job, Store, iso
 
 
-def create_response(job: Job, now: float) -> dict[str, Any]:
-    """`GenerateVideoResponse`: the body as sent, plus the job's ids and state (`now` = its creation
-    for the original answer, which the `echo` switch replays)."""
-    status, progress, eta = job.status(now), job.progress(now), _eta_seconds(job, now)
-    result = {"id": job.id, "asset_id": job.asset_id, "created_at": iso(job.created), "status": status,
-              "progress": progress, "error": None, "eta_sec": eta}  # fmt: skip
+def create_response(job: Job) -> dict[str, Any]:
+    """`GenerateVideoResponse`: the body as sent, plus the job's ids, `queued` and its ETA, as answered
+    when it was created (the `echo` switch replays exactly this)."""
+    eta = _eta_seconds(job, job.created)
+    state = {"created_at": iso(job.created), "status": "queued", "progress": 0.0}
+    result = {"id": job.id, "asset_id": job.asset_id, **state, "error": None, "eta_sec": eta}
     return {
         **job.body,
         "id": job.id,
         "asset_id": job.asset_id,
-        "created_at": iso(job.created),
-        "status": status,
-        "progress": progress,
+        **state,
         "eta_sec": eta,
         "batch_generation_id": None,
         "batch_results": [result],
