@@ -29,16 +29,35 @@ class Controllable(Protocol):
     def now(self) -> float: ...
 
 
+class Switches(Protocol):
+    """An emulator's behaviour switches for a spec's open questions: set by name, shown as JSON."""
+
+    def update(self, payload: Mapping[str, Any]) -> None: ...
+    def to_json(self) -> dict[str, Any]: ...
+
+
 class AdminApi:
+    """`switches`, when given, adds `POST`/`GET /_emulator/switches`."""
+
     def __init__(
-        self, emulator: Controllable, error: ErrorResponse, presets: Mapping[str, Preset] | None = None
+        self,
+        emulator: Controllable,
+        error: ErrorResponse,
+        presets: Mapping[str, Preset] | None = None,
+        switches: Switches | None = None,
     ) -> None:
         self.emulator = emulator
         self.error = error
         self.presets = dict(presets or {})
+        self.switches = switches
 
     def routes(self) -> list[Route]:
+        extra = [
+            Route("/_emulator/switches", self.set_switches, methods=["POST"]),
+            Route("/_emulator/switches", self.get_switches, methods=["GET"]),
+        ]
         return [
+            *(extra if self.switches is not None else []),
             Route("/_emulator/faults", self.add_fault, methods=["POST"]),
             Route("/_emulator/faults", self.list_faults, methods=["GET"]),
             Route("/_emulator/faults", self.clear_faults, methods=["DELETE"]),
@@ -91,3 +110,15 @@ class AdminApi:
             return self.error(400, "seconds must be a non-negative number", {})
         self.emulator.advance(float(seconds))
         return JSONResponse({"now": self.emulator.now()})
+
+    async def set_switches(self, request: Request) -> Response | ASGIApp:
+        assert self.switches is not None, "routed only with switches"
+        try:
+            self.switches.update(await self.payload(request) or {})
+        except ValueError as err:
+            return self.error(400, str(err), {})
+        return JSONResponse(self.switches.to_json())
+
+    async def get_switches(self, request: Request) -> Response:
+        assert self.switches is not None, "routed only with switches"
+        return JSONResponse(self.switches.to_json())

@@ -69,7 +69,8 @@ class HedraProvider:
             return None
         inputs = body.get("generated_video_inputs") or {}
         seconds = output_seconds(body, source_seconds)
-        return credits(model, seconds, {"resolution": str(inputs.get("resolution") or "")})
+        resolution = inputs.get("resolution") or model.get("default_resolution") or ""
+        return credits(model, seconds, {"resolution": str(resolution)})
 
     async def price(self, body: Mapping[str, Any], source_seconds: float | None = None) -> float | None:
         try:

@@ -116,7 +116,11 @@ def slot_limits(model: Mapping[str, Any] | None, role: str) -> dict[str, int]:
         for slot in mode.get("slots") or () if isinstance(mode, Mapping) else ():
             if isinstance(slot, Mapping) and slot.get("role") == role:
                 limits.update(
-                    {key: int(value) for key, value in slot.items() if key.endswith(("_bytes", "_ms", "_px"))}
+                    {
+                        key: int(value)
+                        for key, value in slot.items()
+                        if key.endswith(("_bytes", "_ms", "_px")) and isinstance(value, int | float)
+                    }
                 )
     return limits
 
@@ -213,7 +217,8 @@ def _semantics(
     model = (catalog or {}).get(str(slug)) if slug else None
     if not slug or (catalog is not None and model is None):
         listed = ", ".join(sorted(catalog or {})) or "none"
-        yield _400("H5", "model_slug", f"unknown model '{slug}'", f"Use a Hedra video model slug: {listed}.")
+        problem = f"unknown model '{slug}'" if slug else "no model given"
+        yield _400("H5", "model_slug", problem, f"Use a Hedra video model slug: {listed}.")
     starts = [name for name in ("start_keyframe_id", "start_keyframe_url") if body.get(name) is not None]
     if len(starts) != 1 and (strict or not starts) and (model is None or model.get("requires_start_frame", True)):
         yield _400("H6", "start_keyframe_id", "give exactly one start frame (an image asset id or a public URL)",

@@ -19,7 +19,7 @@ from luma_mcp.emulator.faults import Fault, Faults
 from luma_mcp.emulator.middleware import EmulatorMiddleware, RecordedRequest
 
 from .account import Account
-from .admin import Admin
+from .admin import admin_api
 from .catalog import Catalog
 from .config import CREATE_ROUTE, FAULT_ROUTES, OUT_OF_CREDITS, AimlEmulatorConfig, Switches
 from .generations import Generations
@@ -77,7 +77,7 @@ def build_app(emulator: AimlEmulator) -> Starlette:
     catalog = Catalog(emulator.config)
     account = Account(emulator.store, emulator.config)
     envelope = Envelope(emulator.store.now)
-    admin = Admin(emulator, envelope)
+    admin = admin_api(emulator, envelope)
     routes = [
         Route("/v2/video/generations", generations.create, methods=["POST"]),
         Route("/v2/video/generations", generations.poll, methods=["GET"]),

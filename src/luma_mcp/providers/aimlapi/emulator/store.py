@@ -6,20 +6,18 @@ derived from the clock whenever they are read, so `advance()` moves everything a
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
 from luma_mcp.emulator.media import FPS, MediaSpec
+from luma_mcp.emulator.signing import Signer
 
 from ..rules import bare_uuid
 from .config import AimlEmulatorConfig, AnchorIdForm
 
 JobStatus = Literal["queued", "generating", "completed", "error"]
 FailureKind = Literal["generation_error", "content_filter", "anchor_not_ready"]
-Verdict = Literal["ok", "expired", "bad"]
 
 CREDITS_PER_USD = 2_000_000  # the rate the docs' examples imply (spec 6.2)
 
@@ -73,25 +71,6 @@ class Job:
     def cost(self, now: float) -> float:
         """What the job has been charged so far: nothing until it completes, and never if it fails."""
         return self.price if self.status(now) == "completed" else 0.0
-
-
-@dataclass(frozen=True, slots=True)
-class Signer:
-    """HMAC signatures for the emulator's expiring media URLs."""
-
-    secret: bytes
-
-    def sign(self, resource: str, expires: int) -> str:
-        return hmac.new(self.secret, f"{resource}\n{expires}".encode(), hashlib.sha256).hexdigest()
-
-    def verify(self, resource: str, expires: str, sig: str, now: float) -> Verdict:
-        try:
-            deadline = int(expires)
-        except ValueError:
-            return "bad"
-        if not hmac.compare_digest(sig, self.sign(resource, deadline)):
-            return "bad"
-        return "expired" if now > deadline else "ok"
 
 
 class Store:

@@ -20,7 +20,7 @@ from luma_mcp.emulator.faults import Fault, Faults
 from luma_mcp.emulator.middleware import EmulatorMiddleware, RecordedRequest
 
 from .account import Account
-from .admin import Admin
+from .admin import admin_api
 from .assets import Assets
 from .catalog import Catalog
 from .config import API_PREFIX, CREATE_ROUTE, FAULT_ROUTES, TOO_MANY_REQUESTS, HedraEmulatorConfig, Switches
@@ -86,7 +86,7 @@ def build_app(emulator: HedraEmulator) -> Starlette:
     assets = Assets(emulator)
     account = Account(emulator.store, emulator.config)
     media = Media(emulator)
-    admin = Admin(emulator, error_app)
+    admin = admin_api(emulator, error_app)
     api = [
         Route("/models", emulator.catalog.models, methods=["GET"]),
         Route("/voices", emulator.catalog.voices, methods=["GET"]),

@@ -7,16 +7,16 @@ from the clock whenever they are read, so `advance()` moves everything at once.
 from __future__ import annotations
 
 import hashlib
-import hmac
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+from luma_mcp.emulator.signing import Signer
+
 from .config import HedraEmulatorConfig
 
 JobStatus = Literal["queued", "processing", "finalizing", "complete", "error"]
-Verdict = Literal["ok", "expired", "bad"]
 
 PROCESSING_PROGRESS = 0.9  # where `processing` ends (spec 11.7); `finalizing` reads 0.95
 FINALIZING_PROGRESS = 0.95
@@ -117,25 +117,6 @@ class Job:
     def cost(self, now: float) -> int:
         """Credits debited so far: all of them once complete, never for a failure (spec 11.11)."""
         return self.credits if self.status(now) == "complete" else 0
-
-
-@dataclass(frozen=True, slots=True)
-class Signer:
-    """HMAC signatures for the emulator's expiring media and upload URLs."""
-
-    secret: bytes
-
-    def sign(self, resource: str, expires: int) -> str:
-        return hmac.new(self.secret, f"{resource}\n{expires}".encode(), hashlib.sha256).hexdigest()
-
-    def verify(self, resource: str, expires: str, sig: str, now: float) -> Verdict:
-        try:
-            deadline = int(expires)
-        except ValueError:
-            return "bad"
-        if not hmac.compare_digest(sig, self.sign(resource, deadline)):
-            return "bad"
-        return "expired" if now > deadline else "ok"
 
 
 class Store:
