@@ -25,7 +25,10 @@ from anyio.from_thread import BlockingPortal, start_blocking_portal
 from mcp import Client
 from mcp_types import CallToolResult, Tool
 
+from luma_mcp.providers.aimlapi.emulator import AimlEmulator, AimlEmulatorConfig
+from luma_mcp.providers.hedra.emulator import HedraEmulator, HedraEmulatorConfig
 from luma_mcp.providers.luma.emulator import Emulator, EmulatorConfig, RecordedRequest
+from luma_mcp.providers.sandbox import Sandbox
 from luma_mcp.server import build_server
 from luma_mcp.settings import SANDBOX_API_KEY, Settings
 
@@ -33,6 +36,10 @@ CALL_TIMEOUT = 60.0
 MAX_ERROR_CHARS = 4000
 CRASH_MARKERS = ("Error executing tool", "Traceback (most recent call last)", "errors.pydantic.dev", 'File "/')
 STATES = ("queued", "processing", "completed", "failed")
+# Every provider's create route, as its emulator records it.
+CREATE_PATHS = ("/v1/generations", "/v2/video/generations", "/web-app/public/generations")
+# Free reads a generation tool may make before refusing: Hedra's model catalog and voices.
+CATALOG_READS = re.compile(r"^/web-app/public/(models|voices)$")
 
 
 @dataclass(frozen=True)
@@ -53,7 +60,7 @@ class Outcome:
 
     @property
     def creates(self) -> list[RecordedRequest]:
-        return [r for r in self.requests if r.method == "POST" and r.path.rstrip("/") == "/v1/generations"]
+        return [r for r in self.requests if r.method == "POST" and r.path.rstrip("/") in CREATE_PATHS]
 
 
 @dataclass(frozen=True)
@@ -118,13 +125,19 @@ class FuzzTarget:
                 queued_seconds=0.05, processing_seconds=0.3, rpm_limit=unlimited, concurrency_limit=unlimited
             )
         )
+        fast = {"queued_seconds": 0.05}
+        self.sandbox = Sandbox(
+            self.emulator,
+            AimlEmulator(AimlEmulatorConfig(**fast, generating_seconds=0.3)),
+            HedraEmulator(HedraEmulatorConfig(**fast, processing_seconds=0.3, finalizing_seconds=0.05)),
+        )
         self._stack = ExitStack()
         self.tools: dict[str, Tool] = {}
         self.returned_ids: set[str] = set()
 
     def __enter__(self) -> FuzzTarget:
         self.portal: BlockingPortal = self._stack.enter_context(start_blocking_portal())
-        server = build_server(self.settings, self.emulator)
+        server = build_server(self.settings, self.sandbox)
         self.client: Client = self._stack.enter_context(self.portal.wrap_async_context_manager(Client(server)))
         self.tools = {tool.name: tool for tool in self.portal.call(self.client.list_tools).tools}
         self.seeds = Seeds(*self.portal.call(self._seed_generations), *_seed_files(self.root))
@@ -146,16 +159,24 @@ class FuzzTarget:
         self.emulator.advance(60)  # both finished, outputs downloadable
         return image.json()["id"], video.json()["id"]
 
+    def received(self) -> list[list[RecordedRequest]]:
+        """Every emulator's request log (the sandbox builds none it was not given: all three are)."""
+        return [self.sandbox.luma.requests, self.sandbox.aimlapi.requests, self.sandbox.hedra.requests]
+
     def run(self, call: Call) -> Outcome:
-        before = len(self.emulator.requests)
+        before = [len(log) for log in self.received()]
+
+        def since() -> list[RecordedRequest]:
+            return [request for log, start in zip(self.received(), before, strict=True) for request in log[start:]]
+
         try:
             result = self.portal.call(self._call, call)
         except Exception as exc:  # the client raising is itself a finding: record it, keep fuzzing
-            outcome = Outcome(call, True, "", None, self.emulator.requests[before:])
+            outcome = Outcome(call, True, "", None, since())
             outcome.problems.append(f"client raised {type(exc).__name__}: {str(exc)[:300]}")
             return outcome
         text = "\n".join(block.text for block in result.content if block.type == "text")
-        outcome = Outcome(call, result.is_error, text, result.structured_content, self.emulator.requests[before:])
+        outcome = Outcome(call, result.is_error, text, result.structured_content, since())
         outcome.problems.extend(check(outcome, self.tools[call.tool]))
         if outcome.structured and outcome.structured.get("id") and not outcome.refused:
             self.returned_ids.add(str(outcome.structured["id"]))
@@ -210,8 +231,9 @@ def _check_refusal(outcome: Outcome, tool: Tool) -> list[str]:
     writes = [f"{r.method} {r.path}" for r in outcome.requests if r.method != "GET"]
     if writes:
         problems.append(f"refused, yet sent {writes}")
-    if outcome.requests and not _mentions_generation_id(outcome.call.arguments):
-        problems.append(f"refused, yet sent {len(outcome.requests)} request(s) with no generation_id to look up")
+    lookups = [r for r in outcome.requests if not CATALOG_READS.match(r.path.rstrip("/"))]
+    if lookups and not _mentions_generation_id(outcome.call.arguments):
+        problems.append(f"refused, yet sent {len(lookups)} request(s) with no generation_id to look up")
     return problems
 
 
@@ -225,7 +247,7 @@ def _check_acceptance(outcome: Outcome, tool: Tool) -> list[str]:
         return [f"{'read-only tool' if read_only else 'dry run'} sent {writes}"] if writes else []
     creates = len(outcome.creates)
     problems = [] if creates == 1 else [f"accepted generation call made {creates} creates (want exactly 1)"]
-    if not _is_uuid(data.get("id")) or data.get("state") not in STATES:
+    if not _is_generation_id(data.get("id")) or data.get("state") not in STATES:
         problems.append(f"accepted generation without a usable id/state: {data.get('id')!r} {data.get('state')!r}")
     return problems
 
@@ -262,9 +284,15 @@ def _mentions_generation_id(arguments: dict[str, Any]) -> bool:
     return any(key.endswith("generation_id") for key in _keys(arguments))
 
 
-def _is_uuid(value: Any) -> bool:
+def _is_generation_id(value: Any) -> bool:
+    """Luma's bare UUIDs, `hedra:<uuid>`, or `aimlapi:<uuid>:<model>` (the AI/ML API's own id form)."""
+    text = str(value)
+    if text.startswith("hedra:"):
+        text = text.removeprefix("hedra:")
+    elif text.startswith("aimlapi:"):
+        text = text.removeprefix("aimlapi:").split(":", 1)[0]
     try:
-        uuid.UUID(str(value))
+        uuid.UUID(text)
     except ValueError:
         return False
     return True

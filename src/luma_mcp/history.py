@@ -83,6 +83,11 @@ class Submission:
     request: dict[str, Any]
     estimated_cost_usd: float | None
     request_id: str | None = None
+    prompt: str | None = None  # what the generation is of, when the body's `prompt` does not say it
+
+    @property
+    def label(self) -> str:
+        return self.prompt if self.prompt is not None else str(self.request.get("prompt") or "")
 
 
 def _now() -> str:
@@ -137,7 +142,7 @@ class History:
             submission.provider,
             submission.type,
             submission.model,
-            submission.request.get("prompt") or "",
+            submission.label,
             json.dumps(submission.request),
             submission.estimated_cost_usd,
             SUBMITTING,

@@ -24,8 +24,6 @@ KEY_VARIABLES: dict[ProviderName, str] = {
     "aimlapi": "AIMLAPI_API_KEY",
     "hedra": "HEDRA_API_KEY",
 }
-# Hedra (provider, rules, tools) is built but not switched on until its emulator lands: see the closing note of issue 9.
-IMPLEMENTED: tuple[ProviderName, ...] = ("luma", "aimlapi")
 
 NO_KEY_MESSAGE = (
     "No API key is configured for {provider}, so nothing was sent and nothing was charged. "
@@ -72,8 +70,6 @@ class Providers:
         return tuple(name for name in PROVIDER_NAMES if self.is_available(name))
 
     def is_available(self, name: ProviderName) -> bool:
-        if name not in IMPLEMENTED:
-            return False
         if self.settings.sandbox:
             return True
         if name == "luma":
@@ -107,15 +103,20 @@ class Providers:
             return estimate_cost(body, source_seconds)
         return await self.get(name).price(body, source_seconds) if self.is_available(name) else None
 
-    def describe(self, name: ProviderName, body: Mapping[str, Any]) -> tuple[str, str]:
-        """(generation type, public model name) of a wire body, for the history and the result."""
+    def describe(self, name: ProviderName, body: Mapping[str, Any]) -> tuple[str, str, str]:
+        """(generation type, public model name, what it is of) of a wire body, for the history, the
+        result and the saved file's name."""
+        prompt = str(body.get("prompt") or "")
         if name == "luma":
-            return str(body.get("type") or "image"), str(body.get("model") or "uni-1")
+            return str(body.get("type") or "image"), str(body.get("model") or "uni-1"), prompt
         if name == "hedra":
-            return "video", str(body.get("model_slug"))
+            from .hedra.requests import subject
+
+            return "video", str(body.get("model_slug")), subject(body)
         from .aimlapi.rules import MODELS
 
-        return "video", next((public for public, wire in MODELS.items() if wire == body.get("model")), "ray-2")
+        public = next((public for public, wire in MODELS.items() if wire == body.get("model")), "ray-2")
+        return "video", public, prompt
 
     def for_model(self, model: str) -> Provider:
         return self.get(VIDEO_MODELS.get(model, "luma"))

@@ -1,6 +1,7 @@
 """Every provider's emulator behind one ASGI app: what `--sandbox` talks to, in process, and what
 `luma-mcp emulator` serves over HTTP. Luma's emulator answers at the root (`/v1`, its media URLs),
-the AI/ML API's under `/aimlapi` (its `/v2/...` and `/v1/...` paths beneath)."""
+the AI/ML API's under `/aimlapi` (its `/v2/...` and `/v1/...` paths beneath), Hedra's under `/hedra`
+(its `/web-app/public/...` paths beneath)."""
 
 from __future__ import annotations
 
@@ -10,20 +11,28 @@ from starlette.types import Receive, Scope, Send
 
 if TYPE_CHECKING:
     from .aimlapi.emulator import AimlEmulator
+    from .hedra.emulator import HedraEmulator
     from .luma.emulator import Emulator
 
 AIMLAPI_PREFIX = "/aimlapi"
+HEDRA_PREFIX = "/hedra"
 
 
 class Sandbox:
     """Emulators not given are built on first use, timed by `job_seconds` (how long a job runs)."""
 
     def __init__(
-        self, luma: Emulator | None = None, aimlapi: AimlEmulator | None = None, *, job_seconds: float = 8.0
+        self,
+        luma: Emulator | None = None,
+        aimlapi: AimlEmulator | None = None,
+        hedra: HedraEmulator | None = None,
+        *,
+        job_seconds: float = 8.0,
     ) -> None:
         self.job_seconds = job_seconds
         self._luma = luma
         self._aimlapi = aimlapi
+        self._hedra = hedra
 
     @property
     def luma(self) -> Emulator:
@@ -43,10 +52,25 @@ class Sandbox:
             self._aimlapi = AimlEmulator(AimlEmulatorConfig(queued_seconds=min(1.0, job / 4), generating_seconds=job))
         return self._aimlapi
 
+    @property
+    def hedra(self) -> HedraEmulator:
+        if self._hedra is None:
+            from .hedra.emulator import HedraEmulator, HedraEmulatorConfig
+
+            job = self.job_seconds
+            config = HedraEmulatorConfig(
+                queued_seconds=min(1.0, job / 4), processing_seconds=job, finalizing_seconds=min(1.0, job / 8)
+            )
+            self._hedra = HedraEmulator(config)
+        return self._hedra
+
     async def app(self, scope: Scope, receive: Receive, send: Send) -> None:
         path: str = scope.get("path", "")
         if scope["type"] == "http" and _under(path, AIMLAPI_PREFIX):
             await self.aimlapi.app(_mounted(scope, AIMLAPI_PREFIX), receive, send)
+            return
+        if scope["type"] == "http" and _under(path, HEDRA_PREFIX):
+            await self.hedra.app(_mounted(scope, HEDRA_PREFIX), receive, send)
             return
         await self.luma.app(scope, receive, send)
 

@@ -39,8 +39,8 @@ class GenerateAvatarVideoArgs(ToolArgs):
     voice_id: str | None = Field(None, description="A voice id from list_voices (with script).")
     language: str = Field("auto", description="The script's language, e.g. English (with script).")
     prompt: Annotated[str, Field(max_length=2000)] | None = Field(None, description="Style hint, not the speech.")
-    aspect_ratio: Literal["16:9", "9:16", "1:1"] = "16:9"
-    resolution: Literal["540p", "720p"] = "720p"
+    aspect_ratio: Literal["16:9", "9:16", "1:1"] = Field("16:9", description="9:16 for phone/vertical videos.")
+    resolution: Literal["540p", "720p"] = Field("720p", description="540p costs less.")
     duration_seconds: Annotated[float, Field(gt=0, le=600)] | None = Field(
         None, description="Omit to follow the speech."
     )
@@ -63,7 +63,7 @@ class ListVoicesArgs(ToolArgs):
     query: Annotated[str, Field(max_length=100)] | None = Field(
         None, description="Words to match in name, gender, accent, age (e.g. 'female british')."
     )
-    limit: Annotated[int, Field(ge=1, le=100)] = 20
+    limit: Annotated[int, Field(ge=1, le=100)] = Field(20, description="Most voices to return.")
 
 
 class Voice(BaseModel):

@@ -117,9 +117,9 @@ async def _create(
     its id in the history. The retry budget bounds how long the shield can hold.
     """
     provider = runtime.provider(name)
-    gen_type, model = runtime.providers.describe(name, body)
+    gen_type, model, prompt = runtime.providers.describe(name, body)
     request_id = provider.trace_id(body)
-    submission = Submission(name, gen_type, model, elide_inline_data(body), cost, request_id)
+    submission = Submission(name, gen_type, model, elide_inline_data(body), cost, request_id, prompt)
     record_id = await runtime.history.begin_submission(submission)
     with anyio.CancelScope(shield=True):
         try:
@@ -168,14 +168,14 @@ def _refusal_message(tool: str, exc: errors.ProviderError) -> str:
 def _dry_run_result(
     runtime: Runtime, provider: ProviderName, body: dict[str, Any], cost: float | None, credits: int | None
 ) -> CallToolResult:
-    gen_type, model = runtime.providers.describe(provider, body)
+    gen_type, model, prompt = runtime.providers.describe(provider, body)
     result = GenerationResult(
         id=None,
         provider=provider,
         type=gen_type,
         model=model,
         state=None,
-        prompt=body.get("prompt", ""),
+        prompt=prompt,
         estimated_cost_usd=cost,
         next_step="",
         sandbox=runtime.settings.sandbox,
@@ -218,9 +218,8 @@ async def follow(
         await runtime.history.update_state(
             generation.id, generation.state, generation.failure_code, generation.failure_reason
         )
-    saved = await save_outputs(
-        runtime, generation, record.paths if record else {}, body.get("prompt") or "", download=download
-    )
+    prompt = (record.prompt if record else "") or runtime.providers.describe(generation.provider, body)[2]
+    saved = await save_outputs(runtime, generation, record.paths if record else {}, prompt, download=download)
     outputs = [
         Output(
             type=item.type,
@@ -242,7 +241,7 @@ async def follow(
         model=record.model if record and record.model else generation.model,
         state=generation.state,
         created_at=generation.created_at,
-        prompt=(record.prompt if record else "") or body.get("prompt", ""),
+        prompt=prompt,
         outputs=outputs,
         failure_code=generation.failure_code,
         failure_reason=generation.failure_reason,

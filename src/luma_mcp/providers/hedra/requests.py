@@ -7,6 +7,7 @@ as an uploaded audio asset or Hedra's inline text-to-speech. Nothing outside spe
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from .rules import DEFAULT_PROMPT
@@ -53,3 +54,15 @@ def avatar_body(
         body["audio_generation"] = speech
     body["generated_video_inputs"] = inputs
     return body
+
+
+def subject(body: Mapping[str, Any]) -> str:
+    """What an avatar video is of, for its history entry and file name: the style prompt when one was
+    given, else the script it speaks, else just that it is a talking avatar."""
+    inputs = body.get("generated_video_inputs") or {}
+    prompt = inputs.get("text_prompt") if isinstance(inputs, dict) else None
+    if isinstance(prompt, str) and prompt and prompt != DEFAULT_PROMPT:
+        return prompt
+    speech = body.get("audio_generation") or {}
+    script = speech.get("text") if isinstance(speech, dict) else None
+    return script if isinstance(script, str) and script else "talking avatar"
