@@ -15,7 +15,7 @@ from mcp.server.mcpserver.exceptions import ToolError
 from .history import History
 from .providers import errors
 from .providers.registry import Providers
-from .settings import Settings
+from .settings import SANDBOX_HOST, Settings
 
 if TYPE_CHECKING:
     import httpx
@@ -48,7 +48,11 @@ class Runtime:
             import httpx
 
             timeout = httpx.Timeout(DOWNLOAD_TIMEOUT_SECONDS, connect=CONNECT_TIMEOUT_SECONDS)
-            self._http = httpx.AsyncClient(transport=self.providers.transport(), timeout=timeout, follow_redirects=True)
+            sandbox = self.providers.transport()
+            # The emulators' media live at the sandbox host; any other URL (an audio file to fetch and
+            # upload) is on the network, in the sandbox as in real use.
+            mounts = {f"all://{SANDBOX_HOST.split('://', 1)[1]}": sandbox} if sandbox is not None else None
+            self._http = httpx.AsyncClient(mounts=mounts, timeout=timeout, follow_redirects=True)
         return self._http
 
     @property

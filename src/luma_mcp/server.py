@@ -75,12 +75,14 @@ class LumaServer(MCPServer[Runtime]):
 
 def listed_tools(settings: Settings) -> list[Tool]:
     """Tools of the providers that are on (contract, Providers). With none on, Luma's are listed, and each
-    says how to set a key; with only the AI/ML API, the Luma-only tools are not listed at all."""
+    says how to set a key; with only the AI/ML API, the Luma-only tools are not listed at all, with only
+    Hedra, no video model tool is."""
     providers = Providers(settings)
     on = providers.available()
     luma_tools = "luma" in on or not on
+    ray_tools = luma_tools or "aimlapi" in on
     return [
-        *video_tools(settings.wait_seconds, providers.video_models()),
+        *(video_tools(settings.wait_seconds, providers.video_models()) if ray_tools else []),
         *(video_edit_tools(settings.wait_seconds) if luma_tools else []),
         *(image_tools(settings.wait_seconds) if luma_tools else []),
         *(avatar_tools(settings.wait_seconds) if "hedra" in on else []),

@@ -82,6 +82,13 @@ def _after_failure(result: GenerationResult) -> str:
         return f"Failed ({code}), a passing fault: submit the same request again."
     if code == "content_moderated":
         return "Failed: moderation flagged the prompt or inputs. Rephrase them, then submit again."
+    if code == "moderation_likeness":  # Hedra: rewording cannot help, only another face can
+        return (
+            "Failed: moderation found that the face image shows a real person. Use a different face (a generated "
+            "portrait, say), then submit again; changing the prompt or script will not help."
+        )
+    if code == "moderation_transient":
+        return "Failed: a passing moderation refusal. Submitting the same request again may pass."
     if code == "budget_exhausted":
         return "Failed: the account ran out of funds. Add funds, then submit again."
     return f"Failed ({code}): fix the inputs as the failure_reason says, then submit again."

@@ -93,8 +93,11 @@ def failure_of(status: Mapping[str, Any]) -> tuple[str, str]:
         kind, reason = str(error.get("type") or "UNKNOWN"), str(error.get("reason_code") or "")
         message = str(error.get("message") or kind)
         if kind == "MODERATION_FAILED":
-            code = "moderation_likeness" if reason == "MODERATION_LIKENESS" else "content_moderated"
-            return code, message
+            codes = {
+                "MODERATION_LIKENESS": "moderation_likeness",
+                "MODERATION_OUTPUT_TRANSIENT": "moderation_transient",
+            }
+            return codes.get(reason, "content_moderated"), message
         if kind == "INSUFFICIENT_BALANCE":
             return "budget_exhausted", message
         return kind.lower(), message
