@@ -2,6 +2,8 @@
 
     python fastmcp_client.py '{"command": ..., "args": [...], "env": {...}, "prompt": ...}'
 
+With `"tool"` and `"arguments"` in the config, it runs that call instead (e.g. generate_avatar_video).
+
 Runs in its own environment (fastmcp installed, not luma-mcp); the server is a subprocess on stdio.
 fastmcp validates structured results against the tool's outputSchema, so a completed call also
 checks that our results match what we declare.
@@ -28,10 +30,9 @@ async def main(config: dict[str, Any]) -> dict[str, Any]:
     transport = StdioTransport(command=config["command"], args=config["args"], env=config["env"])
     async with Client(transport, timeout=120) as client:
         tools = await client.list_tools()
+        default = {"prompt": config.get("prompt"), "resolution": "360p", "wait_seconds": 60}
         result = await client.call_tool(
-            "generate_video",
-            {"prompt": config["prompt"], "resolution": "360p", "wait_seconds": 60},
-            progress_handler=on_progress,
+            config.get("tool", "generate_video"), config.get("arguments", default), progress_handler=on_progress
         )
     data = result.structured_content or {}
     return {
