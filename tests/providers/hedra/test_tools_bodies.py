@@ -7,9 +7,10 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import av
 from aimlapi.tools_support import call_ok, history_rows, session
 
-from conftest import loopback
+from conftest import loopback, structured, text_of
 from luma_mcp.providers.hedra.emulator import HedraEmulator
 from luma_mcp.providers.hedra.rules import DEFAULT_PROMPT
 from luma_mcp.providers.sandbox import Sandbox
@@ -27,7 +28,11 @@ async def test_a_local_face_and_a_script_upload_the_face_only_and_speak_the_scri
 ) -> None:
     face, _ = write_inputs(settings.output_dir / "in")
     async with session(settings, sandbox) as client:
-        result = await call_ok(client, "generate_avatar_video", tts_args(face, aspect_ratio="9:16"))
+        called = await client.call_tool("generate_avatar_video", tts_args(face, aspect_ratio="9:16"))
+    result = structured(called)
+    # Like Ray's: a contact sheet the model can look at, and the credits beside the dollars.
+    assert [block.type for block in called.content][:2] == ["text", "image"]
+    assert f"({result['estimated_credits']} credits)" in text_of(called)
     [body] = avatar.generation_posts()
     [upload] = avatar.uploads()
     assert upload["type"] == "image" and upload["size"] == face.stat().st_size
@@ -52,6 +57,8 @@ async def test_a_local_face_and_a_script_upload_the_face_only_and_speak_the_scri
     [output] = result["outputs"]
     assert (output["width"], output["height"]) == (720, 1280)
     saved = Path(output["path"])
+    with av.open(str(saved)) as container:  # the sandbox's video carries the speech as its audio track
+        assert container.streams.video and container.streams.audio
     assert saved.parent == settings.output_dir / "sandbox" and "welcome-spring-collection" in saved.name
     assert result["prompt"] == SCRIPT
     [row] = history_rows(settings)
