@@ -4,6 +4,7 @@ a URL is fetched through its asset; a failed job is a result with its reason; pr
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import anyio
@@ -11,7 +12,8 @@ import pytest
 from aimlapi.tools_support import call_ok, history_rows, session
 
 from conftest import Progress, structured, text_of
-from luma_mcp.providers.hedra.emulator import HedraEmulator
+from luma_mcp.providers.hedra.emulator import HedraEmulator, HedraEmulatorConfig
+from luma_mcp.providers.luma.emulator import Emulator
 from luma_mcp.providers.sandbox import Sandbox
 from luma_mcp.settings import Settings
 
@@ -112,3 +114,14 @@ async def test_progress_is_hedras_own(settings: Settings, sandbox: Sandbox, avat
     assert any("%" in message and "processing" in message for message in messages), messages
     values = [value for value, _, _ in progress.events]
     assert values == sorted(values) and values[-1] == 100
+
+
+async def test_an_expired_download_url_is_refreshed_from_the_status(settings: Settings, emulator: Emulator) -> None:
+    config = HedraEmulatorConfig(queued_seconds=0.05, processing_seconds=0.3, finalizing_seconds=0.05)
+    avatar = HedraEmulator(replace(config, url_ttl_seconds=1.0))
+    # The first download is held past its URL's 1 s life: only a URL minted by a fresh status can work.
+    avatar.faults.add("GET /_media/{id}", delay_seconds=1.5)
+    async with session(settings, Sandbox(luma=emulator, hedra=avatar)) as client:
+        result = await call_ok(client, "generate_avatar_video", tts_args(FACE_URL))
+    assert Path(result["outputs"][0]["path"]).is_file(), result["next_step"]
+    assert avatar.faults.pending() == [], "the download never met its expired URL"
