@@ -97,4 +97,6 @@ def _sandbox(settings: Settings, given: Emulator | Sandbox | None) -> Sandbox:
 
     if isinstance(given, Sandbox):
         return given
-    return Sandbox(luma=given, job_seconds=settings.sandbox_job_seconds)
+    # Built here (not by a test that reads what it received): its state lives under the data dir.
+    state_dir = settings.data_dir / "sandbox" if given is None else None
+    return Sandbox(luma=given, job_seconds=settings.sandbox_job_seconds, state_dir=state_dir)

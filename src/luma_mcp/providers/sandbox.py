@@ -1,18 +1,28 @@
 """Every provider's emulator behind one ASGI app: what `--sandbox` talks to, in process, and what
 `luma-mcp emulator` serves over HTTP. Luma's emulator answers at the root (`/v1`, its media URLs),
 the AI/ML API's under `/aimlapi` (its `/v2/...` and `/v1/...` paths beneath), Hedra's under `/hedra`
-(its `/web-app/public/...` paths beneath)."""
+(its `/web-app/public/...` paths beneath).
+
+With a `state_dir`, each emulator's state (generations, uploads) is read from it when the emulator is
+built and written back after every API request, so a sandbox survives a restart like the real APIs do.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 if TYPE_CHECKING:
+    from luma_mcp.emulator.persist import Persistent, StateFile
+
     from .aimlapi.emulator import AimlEmulator
     from .hedra.emulator import HedraEmulator
     from .luma.emulator import Emulator
+
+logger = logging.getLogger(__name__)
 
 AIMLAPI_PREFIX = "/aimlapi"
 HEDRA_PREFIX = "/hedra"
@@ -28,11 +38,14 @@ class Sandbox:
         hedra: HedraEmulator | None = None,
         *,
         job_seconds: float = 8.0,
+        state_dir: Path | None = None,
     ) -> None:
         self.job_seconds = job_seconds
+        self.state_dir = state_dir
         self._luma = luma
         self._aimlapi = aimlapi
         self._hedra = hedra
+        self._states: dict[str, StateFile] = {}
 
     @property
     def luma(self) -> Emulator:
@@ -41,6 +54,9 @@ class Sandbox:
 
             job = self.job_seconds
             self._luma = Emulator(EmulatorConfig(queued_seconds=min(1.0, job / 4), processing_seconds=job))
+            if self.state_dir is not None:
+                self._luma.store.upload_dir = self.state_dir / "luma" / "uploads"
+            self._restore("luma", self._luma.store)
         return self._luma
 
     @property
@@ -50,6 +66,7 @@ class Sandbox:
 
             job = self.job_seconds
             self._aimlapi = AimlEmulator(AimlEmulatorConfig(queued_seconds=min(1.0, job / 4), generating_seconds=job))
+            self._restore("aimlapi", self._aimlapi.store)
         return self._aimlapi
 
     @property
@@ -62,17 +79,40 @@ class Sandbox:
                 queued_seconds=min(1.0, job / 4), processing_seconds=job, finalizing_seconds=min(1.0, job / 8)
             )
             self._hedra = HedraEmulator(config)
+            self._restore("hedra", self._hedra.store)
         return self._hedra
 
     async def app(self, scope: Scope, receive: Receive, send: Send) -> None:
         path: str = scope.get("path", "")
         if scope["type"] == "http" and _under(path, AIMLAPI_PREFIX):
-            await self.aimlapi.app(_mounted(scope, AIMLAPI_PREFIX), receive, send)
+            await self._serve(
+                "aimlapi", self.aimlapi.app, self.aimlapi.store, _mounted(scope, AIMLAPI_PREFIX), receive, send
+            )
             return
         if scope["type"] == "http" and _under(path, HEDRA_PREFIX):
-            await self.hedra.app(_mounted(scope, HEDRA_PREFIX), receive, send)
+            await self._serve("hedra", self.hedra.app, self.hedra.store, _mounted(scope, HEDRA_PREFIX), receive, send)
             return
-        await self.luma.app(scope, receive, send)
+        await self._serve("luma", self.luma.app, self.luma.store, scope, receive, send)
+
+    async def _serve(self, name: str, app: ASGIApp, store: Any, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await app(scope, receive, send)
+        finally:
+            state = self._states.get(name)
+            # Media downloads change nothing; everything else might (a create, an upload, a lazily made asset).
+            if state is not None and scope["type"] == "http" and not scope["path"].startswith("/_media/"):
+                try:
+                    state.save(store)
+                except OSError as exc:
+                    logger.warning("Could not save the %s sandbox state in %s: %s", name, state.folder, exc)
+
+    def _restore(self, name: str, store: Persistent) -> None:
+        if self.state_dir is None:
+            return
+        from luma_mcp.emulator.persist import StateFile
+
+        state = self._states[name] = StateFile(self.state_dir / name)
+        state.load(store)
 
 
 def _under(path: str, prefix: str) -> bool:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from luma_mcp.emulator.media import FPS, MediaSpec
 from luma_mcp.emulator.signing import Signer
@@ -76,6 +76,9 @@ class Job:
 class Store:
     """All mutable emulator state, behind a clock that tests can move (`advance`)."""
 
+    # What a sandbox keeps across restarts (luma_mcp.emulator.persist).
+    PERSISTED: ClassVar[dict[str, Any]] = {"jobs": dict[str, Job], "signer": Signer}
+
     def __init__(self, config: AimlEmulatorConfig) -> None:
         self.config = config
         self.offset = 0.0
@@ -92,6 +95,9 @@ class Store:
     def add(self, job: Job) -> None:
         self.jobs[job.id] = job
         self.by_uuid[job.uuid] = job
+
+    def reindex(self) -> None:
+        self.by_uuid = {job.uuid: job for job in self.jobs.values()}
 
     def job(self, generation_id: str) -> Job | None:
         """Polls name the issued id exactly: ids are opaque, so a bare UUID finds nothing."""

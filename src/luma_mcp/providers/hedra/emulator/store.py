@@ -10,7 +10,7 @@ import hashlib
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from luma_mcp.emulator.signing import Signer
 
@@ -122,6 +122,9 @@ class Job:
 class Store:
     """All mutable emulator state, behind a clock that tests can move (`advance`)."""
 
+    # What a sandbox keeps across restarts (luma_mcp.emulator.persist).
+    PERSISTED: ClassVar[dict[str, Any]] = {"assets": dict[str, Asset], "jobs": dict[str, Job], "signer": Signer}
+
     def __init__(self, config: HedraEmulatorConfig) -> None:
         self.config = config
         self.offset = 0.0
@@ -135,6 +138,9 @@ class Store:
 
     def advance(self, seconds: float) -> None:
         self.offset += seconds
+
+    def reindex(self) -> None:
+        self.by_asset = {job.asset_id: job for job in self.jobs.values()}
 
     def add_asset(self, asset: Asset) -> None:
         self.assets[asset.id] = asset

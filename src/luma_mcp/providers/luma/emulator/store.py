@@ -16,7 +16,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from luma_mcp.emulator.media import MediaSpec
 
@@ -203,6 +203,14 @@ class Signer:
 class Store:
     """All mutable emulator state, behind a clock that tests can move (`advance`)."""
 
+    # What a sandbox keeps across restarts (luma_mcp.emulator.persist); rate windows and the clock offset are not.
+    PERSISTED: ClassVar[dict[str, Any]] = {
+        "generations": dict[str, dict[str, Generation]],
+        "files": dict[str, dict[str, StoredFile]],
+        "_file_seq": int,
+        "signer": Signer,
+    }
+
     def __init__(self, config: EmulatorConfig) -> None:
         self.config = config
         self.offset = 0.0
@@ -214,6 +222,7 @@ class Store:
         self.signer = Signer(config.signing_secret)
         self._file_seq = 0
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
+        self.upload_dir: Path | None = None  # set by a persistent sandbox: uploads then outlive the process
 
     def now(self) -> float:
         return self.config.clock() + self.offset
@@ -254,8 +263,16 @@ class Store:
     def files_newest_first(self, key: str) -> list[StoredFile]:
         return sorted(self.files.get(key, {}).values(), key=lambda stored: stored.seq, reverse=True)
 
+    def reindex(self) -> None:
+        self.by_id = {gen.id: gen for by_key in self.generations.values() for gen in by_key.values()}
+        self.files_by_id = {stored.id: stored for by_key in self.files.values() for stored in by_key.values()}
+
     def upload_path(self, file_id: str) -> Path:
-        """Where an upload's bytes go: a private temporary folder, removed when the store is collected."""
+        """Where an upload's bytes go: `upload_dir` when set, else a private temporary folder, removed
+        when the store is collected."""
+        if self.upload_dir is not None:
+            self.upload_dir.mkdir(parents=True, exist_ok=True)
+            return self.upload_dir / file_id
         if self._tmp is None:
             self._tmp = tempfile.TemporaryDirectory(prefix="luma-emulator-")
         return Path(self._tmp.name) / file_id
