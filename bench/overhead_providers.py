@@ -37,7 +37,7 @@ FACE = "https://images.example.com/presenter.png"
 
 
 @dataclass(frozen=True)
-class Path_:
+class ProviderPath:
     """One provider's side of the comparison: its tool and arguments, its emulator, its direct requests."""
 
     label: str
@@ -47,7 +47,7 @@ class Path_:
     direct: Callable[[httpx.AsyncClient, Timings], Awaitable[None]]
 
 
-def aimlapi_path() -> Path_:
+def aimlapi_path() -> ProviderPath:
     from luma_mcp.providers.aimlapi.emulator import AimlEmulator, AimlEmulatorConfig
 
     body = {"model": "luma/ray-2", "prompt": PROMPT, "resolution": "720p", "duration": 5, "aspect_ratio": "16:9"}
@@ -64,10 +64,10 @@ def aimlapi_path() -> Path_:
         assert got.json()["status"] == "completed", got.text
 
     arguments = {"prompt": PROMPT, "model": "ray-2", "aspect_ratio": "16:9"}
-    return Path_("AI/ML API (ray-2)", "generate_video", arguments, sandbox, direct)
+    return ProviderPath("AI/ML API (ray-2)", "generate_video", arguments, sandbox, direct)
 
 
-def hedra_path() -> Path_:
+def hedra_path() -> ProviderPath:
     from luma_mcp.providers.hedra.emulator import HedraEmulator, HedraEmulatorConfig
     from luma_mcp.providers.hedra.emulator.catalog import VOICES
 
@@ -96,13 +96,13 @@ def hedra_path() -> Path_:
         assert got.json()["status"] == "complete", got.text
 
     arguments = {"image": {"url": FACE}, "script": script, "voice_id": VOICES[0].id, "aspect_ratio": "9:16"}
-    return Path_("Hedra (generate_avatar_video)", "generate_avatar_video", arguments, sandbox, direct)
+    return ProviderPath("Hedra (generate_avatar_video)", "generate_avatar_video", arguments, sandbox, direct)
 
 
-PATHS: dict[str, Callable[[], Path_]] = {"aimlapi": aimlapi_path, "hedra": hedra_path}
+PATHS: dict[str, Callable[[], ProviderPath]] = {"aimlapi": aimlapi_path, "hedra": hedra_path}
 
 
-async def mcp_round(client: Client, path: Path_, times: Timings) -> None:
+async def mcp_round(client: Client, path: ProviderPath, times: Timings) -> None:
     dry = await timed(times["dry_run"], client.call_tool(path.tool, {**path.arguments, "dry_run": True}))
     assert not dry.is_error, dry
     started = time.perf_counter()
@@ -114,7 +114,7 @@ async def mcp_round(client: Client, path: Path_, times: Timings) -> None:
     assert (got.structured_content or {}).get("state") == "completed", got
 
 
-async def http_round(http: httpx.AsyncClient, path: Path_, times: Timings) -> None:
+async def http_round(http: httpx.AsyncClient, path: ProviderPath, times: Timings) -> None:
     started = time.perf_counter()
     await path.direct(http, times)
     times["create+get"].append(time.perf_counter() - started)
@@ -124,7 +124,7 @@ def empty() -> Timings:
     return {name: [] for name in ("dry_run", "create", "get", "create+get")}
 
 
-async def measure(path: Path_, calls: int) -> tuple[Timings, Timings]:
+async def measure(path: ProviderPath, calls: int) -> tuple[Timings, Timings]:
     sandbox, app = path.sandbox()
     with scratch_dir() as root:
         settings = Settings(sandbox=True, output_dir=root / "out", data_dir=root / "data")
@@ -145,7 +145,7 @@ async def measure(path: Path_, calls: int) -> tuple[Timings, Timings]:
             return results
 
 
-def report(path: Path_, calls: int, ours: Timings, direct: Timings) -> None:
+def report(path: ProviderPath, calls: int, ours: Timings, direct: Timings) -> None:
     heading(f"{path.label}, per call, {calls} calls each, alternated (instant emulator, in process)")
     for name in ("dry_run", "create", "get", "create+get"):
         line(f"MCP {name}", stats(ours[name]))
