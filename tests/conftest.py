@@ -91,3 +91,18 @@ def server_env(tmp_path: Path, **extra: str) -> dict[str, str]:
     env.update({"LUMA_MCP_OUTPUT_DIR": str(tmp_path / "out"), "LUMA_MCP_DATA_DIR": str(tmp_path / "data")})
     env.update(extra)
     return env
+
+
+@dataclass
+class Watch:
+    """An emulator's app, wrapped to see one header of every request it gets (media downloads too)."""
+
+    app: Any
+    header: bytes = b"authorization"
+    seen: list[tuple[str, str | None]] = field(default_factory=list)
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            value = dict(scope["headers"]).get(self.header)
+            self.seen.append((scope["path"], value.decode() if value is not None else None))
+        await self.app(scope, receive, send)

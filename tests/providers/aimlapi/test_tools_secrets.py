@@ -10,36 +10,19 @@ from __future__ import annotations
 
 import base64
 import sys
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 from mcp import Client, StdioServerParameters
 from mcp.client.stdio import stdio_client
-from starlette.types import ASGIApp, Receive, Scope, Send
 
-from conftest import loopback, server_env, text_of
+from conftest import Watch, loopback, server_env, text_of
 from luma_mcp.providers.aimlapi.emulator import AimlEmulator, AimlEmulatorConfig
 
 from .tools_support import PROMPT
 
 KEY = "aiml-secret-key-XYZ"
-
-
-@dataclass
-class Watch:
-    """The emulator's app, wrapped to see each request's Authorization header (media and catalogue too)."""
-
-    app: ASGIApp
-    seen: list[tuple[str, str | None]] = field(default_factory=list)
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            headers = dict(scope["headers"])
-            value = headers.get(b"authorization")
-            self.seen.append((scope["path"], value.decode() if value is not None else None))
-        await self.app(scope, receive, send)
 
 
 def needles(secret: str) -> list[str]:

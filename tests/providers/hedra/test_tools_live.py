@@ -6,7 +6,6 @@ nothing else (no result, log line, file, media download); a restart finds every 
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -15,9 +14,8 @@ from aimlapi.tools_support import call_ok, session
 from mcp import Client, StdioServerParameters
 from mcp.client.stdio import stdio_client
 from pydantic import SecretStr
-from starlette.types import ASGIApp, Receive, Scope, Send
 
-from conftest import Progress, loopback, server_env, text_of
+from conftest import Progress, Watch, loopback, server_env, text_of
 from luma_mcp.providers.hedra.emulator import HedraEmulator, HedraEmulatorConfig
 from luma_mcp.settings import Settings
 
@@ -25,20 +23,6 @@ from .tools_support import API, FACE_URL, tts_args, write_inputs
 
 KEY = "sk_hedra_live-secret-QRS"
 READS = {"get_generation", "list_generations"}
-
-
-@dataclass
-class Watch:
-    """The emulator's app, wrapped to see each request's `X-API-Key` header (media downloads too)."""
-
-    app: ASGIApp
-    seen: list[tuple[str, str | None]] = field(default_factory=list)
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            value = dict(scope["headers"]).get(b"x-api-key")
-            self.seen.append((scope["path"], value.decode() if value is not None else None))
-        await self.app(scope, receive, send)
 
 
 def fast(**extra: Any) -> HedraEmulator:
@@ -68,7 +52,7 @@ async def test_only_a_hedra_key_lists_the_avatar_tools(tmp_path: Path) -> None:
 
 async def test_the_key_is_in_no_result_log_or_file_and_a_restart_finds_every_id(tmp_path: Path) -> None:
     avatar = fast(accepted_keys=frozenset({KEY}))
-    watch = Watch(avatar.app)
+    watch = Watch(avatar.app, b"x-api-key")
     texts: list[str] = []
     stderr = tmp_path / "stderr.log"
     face, speech = write_inputs(tmp_path / "out" / "in")
