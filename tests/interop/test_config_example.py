@@ -16,7 +16,7 @@ from luma_mcp.cli import _parser
 from luma_mcp.http_transport import MCP_PATH
 
 ROOT = Path(__file__).resolve().parents[2]
-LAUNCH = ["--from", "/path/to/luma-mcp", "luma-mcp"]
+LAUNCH = ["run", "--directory", "/path/to/luma-mcp", "--frozen", "luma-mcp"]
 
 
 def example() -> dict[str, Any]:
@@ -37,8 +37,8 @@ def test_every_stdio_entry_launches_luma_mcp_with_flags_the_cli_knows() -> None:
     found = list(entries(example(), "command"))
     assert {where.split(".")[0] for where, _ in found} == {"claude_desktop", "cursor", "vscode"}
     for where, entry in found:
-        assert entry["command"] == "uvx" and entry["args"][:3] == LAUNCH, where
-        _parser().parse_args(entry["args"][3:])  # exits on an unknown flag
+        assert entry["command"] == "uv" and entry["args"][: len(LAUNCH)] == LAUNCH, where
+        _parser().parse_args(entry["args"][len(LAUNCH) :])  # exits on an unknown flag
 
 
 def test_every_env_variable_is_ours_and_documented() -> None:
@@ -61,8 +61,8 @@ def test_vscode_entries_declare_their_type_and_inputs() -> None:
 def test_http_entries_reach_the_server_the_start_command_starts() -> None:
     config = example()["streamable_http"]
     words = [word for word in shlex.split(config["start_the_server"]) if not re.match(r"^[A-Z_]+=", word)]
-    assert words[:4] == ["uvx", *LAUNCH]
-    flags = _parser().parse_args(words[4:])
+    assert words[: len(LAUNCH) + 1] == ["uv", *LAUNCH]
+    flags = _parser().parse_args(words[len(LAUNCH) + 1 :])
     assert flags.transport == "streamable-http"
     for where, entry in entries(config, "url"):
         assert entry["url"] == f"http://{flags.host}:{flags.port}{MCP_PATH}", where
