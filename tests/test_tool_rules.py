@@ -74,15 +74,16 @@ async def test_invalid_calls_send_nothing(
     assert emulator.requests == []
 
 
+# A URL source has no known length: it is priced at the longest the API takes (18 s edits, 30 s reframes).
 VALID: list[tuple[str, dict[str, Any], float]] = [
     (
         "edit_video",
         {"source": VID, "prompt": "p", "guide_frames": [{"frame": 0, "image": IMG}, {"frame": 431, "image": IMG}]},
-        1.08,
+        4.32,
     ),
-    ("edit_video", {"source": VID, "prompt": "p", "strength": "reimagine_3", "controls": {"depth": {"blur": 1}}}, 1.08),
+    ("edit_video", {"source": VID, "prompt": "p", "strength": "reimagine_3", "controls": {"depth": {"blur": 1}}}, 4.32),
     ("edit_video", {"source": VID, "prompt": "p", "resolution": "1080p", "hdr": True, "exr_export": True}, 0),
-    ("reframe_video", {"source": VID, "aspect_ratio": "9:16", "resolution": "720p"}, 0.60),
+    ("reframe_video", {"source": VID, "aspect_ratio": "9:16", "resolution": "720p"}, 3.60),
     (
         "reframe_video",
         {
@@ -91,7 +92,7 @@ VALID: list[tuple[str, dict[str, Any], float]] = [
             "resolution": "1080p",
             "source_position": {"x_norm": -2, "y_norm": 2, "w_norm": 2, "h_norm": 0.001},
         },
-        1.80,
+        10.80,
     ),
     (
         "generate_image",

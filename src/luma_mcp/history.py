@@ -48,6 +48,22 @@ _MIGRATIONS: Sequence[str] = (
     ALTER TABLE generations ADD COLUMN request_id TEXT;
     CREATE INDEX generations_by_provider ON generations (provider, created_at DESC);
     """,
+    # The budget's ledger: what each request was estimated to cost, by UTC day, kept across restarts and
+    # shared by every process on the data dir. An entry is written (reserved) before the user is asked or
+    # anything is sent, and taken back only when nothing was bought. The spend of the generations already
+    # recorded is carried over, so the day of the upgrade is not counted from zero.
+    """
+    CREATE TABLE spend (
+        id TEXT PRIMARY KEY,
+        day TEXT NOT NULL,
+        amount_usd REAL NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    CREATE INDEX spend_by_day ON spend (day);
+    INSERT INTO spend (id, day, amount_usd, created_at)
+        SELECT 'generation:' || id, substr(created_at, 1, 10), estimated_cost_usd, created_at
+        FROM generations WHERE estimated_cost_usd IS NOT NULL;
+    """,
 )
 
 # States of our own, beside the API's four: the request is on its way, or its fate is unknown.
@@ -94,6 +110,20 @@ def _now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def spend_day() -> str:
+    """The budget's day: the current UTC date."""
+    return datetime.now(UTC).strftime("%Y-%m-%d")
+
+
+@dataclass(frozen=True)
+class Reservation:
+    """The outcome of `History.reserve`: `id` is set when the amount was booked (None when it would pass
+    the budget); `spent_before` is the day's spend it was judged against."""
+
+    id: str | None
+    spent_before: float
+
+
 class History:
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -133,6 +163,34 @@ class History:
         for number, script in enumerate(_MIGRATIONS[version:], start=version + 1):
             db.executescript(script)
             db.execute(f"PRAGMA user_version = {number}")
+
+    async def reserve(self, amount_usd: float, budget_usd: float | None) -> Reservation:
+        """Book `amount_usd` against today's spend, unless that would pass `budget_usd` (None: no budget,
+        always booked). Check and booking are one write transaction, so neither concurrent calls nor two
+        processes on the data dir can both fit under the budget."""
+        day = spend_day()
+
+        def work(db: sqlite3.Connection) -> Reservation:
+            db.execute("BEGIN IMMEDIATE")  # the write lock first: the sum read below cannot go stale
+            spent = _sum_of_day(db, day)
+            if budget_usd is not None and round(spent + amount_usd, 6) > round(budget_usd, 6):
+                return Reservation(None, spent)
+            entry = f"reservation:{uuid.uuid4()}"
+            db.execute(
+                "INSERT INTO spend (id, day, amount_usd, created_at) VALUES (?, ?, ?, ?)",
+                (entry, day, amount_usd, _now()),
+            )
+            return Reservation(entry, spent)
+
+        return await self._run(work)
+
+    async def release(self, reservation_id: str) -> None:
+        """Nothing was bought: the booked amount no longer counts."""
+        await self._run(lambda db: db.execute("DELETE FROM spend WHERE id = ?", (reservation_id,)))
+
+    async def spent_today(self) -> float:
+        """Today's (UTC) estimated spend, across every process on this data dir."""
+        return await self._run(lambda db: _sum_of_day(db, spend_day()))
 
     async def begin_submission(self, submission: Submission) -> str:
         """Record a create about to be sent; returns the provisional id to settle it with."""
@@ -240,6 +298,10 @@ class History:
                 (generation_id, provider, gen_type, model, created_at or _now(), _now()),
             )
         )
+
+
+def _sum_of_day(db: sqlite3.Connection, day: str) -> float:
+    return float(db.execute("SELECT COALESCE(SUM(amount_usd), 0) FROM spend WHERE day = ?", (day,)).fetchone()[0])
 
 
 def _filters(gen_type: str | None, state: str | None, provider: str | None) -> tuple[str, tuple[str, ...]]:

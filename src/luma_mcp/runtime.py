@@ -38,7 +38,6 @@ class Runtime:
         self.history = history
         self.sandbox = sandbox
         self.providers = Providers(settings, sandbox)
-        self.spent_usd = 0.0
         self._http: httpx.AsyncClient | None = None
 
     @property

@@ -1,8 +1,15 @@
 """What a local media file holds: its MIME type (from its first bytes), pixel size, and length.
 
-The probes are blocking (PyAV reads the container headers): call them from a worker thread. They
-never raise for bad media, they answer None: a file that does not decode is the caller's message to
-write, not a crash. PyAV is imported inside the functions so that importing this module stays cheap.
+The probes are blocking (PyAV reads the container and walks its packets): call them from a worker
+thread. They never raise for bad media, they answer None: a file that does not decode is the caller's
+message to write, not a crash. PyAV is imported inside the functions so that importing this module
+stays cheap.
+
+A length is what the stream holds, not what the container says: a header is a claim anyone can edit
+(an MP4 whose header says 5 s can hold 25 s, a WebM recorded live declares none), while the API bills
+and limits what it plays. So the packets are walked (read, not decoded) to their last timestamp, and
+where the header disagrees with them by more than a codec's framing (an MP3's padded last frame, an
+AAC priming delay), the packets win.
 """
 
 from __future__ import annotations
@@ -11,9 +18,13 @@ import io
 from contextlib import AbstractContextManager, nullcontext
 from fractions import Fraction
 from pathlib import Path
-from typing import BinaryIO, NamedTuple
+from typing import Any, BinaryIO, NamedTuple
 
 __all__ = ["VideoInfo", "audio_seconds", "image_size", "media_type", "video_info"]
+
+# How far a header may be from the packets and still be believed: it knows the encoder's delay and
+# padding, which the packets' timestamps include (up to about 0.3 s for MP3 at 8 kHz).
+FRAMING_SECONDS = 0.5
 
 # The still formats the API ingests (spec 3.2: PNG, JPEG, WebP; GIF is read as its first frame).
 _IMAGE_TYPES = (
@@ -27,7 +38,7 @@ _IMAGE_TYPES = (
 class VideoInfo(NamedTuple):
     width: int
     height: int
-    seconds: float
+    seconds: float  # 0.0 when no length can be measured: callers read it as unknown, never as free
     frames: int
 
 
@@ -82,14 +93,15 @@ def video_info(source: Path | bytes | BinaryIO) -> VideoInfo | None:
                 return None
             stream = container.streams.video[0]
             width, height = stream.codec_context.width, stream.codec_context.height
-            seconds = _seconds(container.duration, stream.duration, stream.time_base)
+            declared = _seconds(container.duration, stream.duration, stream.time_base)
             rate = float(stream.average_rate or 0)
-            frames = stream.frames or round(seconds * rate)
+            measured, packets = _measure(container, stream)
     except (av.FFmpegError, ValueError, OSError):
         return None
     if width <= 0 or height <= 0:
         return None
-    return VideoInfo(width, height, seconds, frames)
+    seconds = _believed(declared, measured)
+    return VideoInfo(width, height, seconds, packets or round(seconds * rate))
 
 
 def audio_seconds(source: Path | bytes | BinaryIO) -> float | None:
@@ -101,9 +113,11 @@ def audio_seconds(source: Path | bytes | BinaryIO) -> float | None:
             if not container.streams.audio:
                 return None
             stream = container.streams.audio[0]
-            seconds = _seconds(container.duration, stream.duration, stream.time_base)
+            declared = _seconds(container.duration, stream.duration, stream.time_base)
+            measured, _ = _measure(container, stream)
     except (av.FFmpegError, ValueError, OSError):
         return None
+    seconds = _believed(declared, measured)
     return seconds if seconds > 0 else None
 
 
@@ -134,7 +148,33 @@ def _open(source: Path | bytes | BinaryIO) -> AbstractContextManager[BinaryIO]:
 
 
 def _seconds(container_us: int | None, duration: int | None, time_base: Fraction | None) -> float:
-    """The stream's own duration when it has one, else the container's (in microseconds)."""
-    if duration is not None and time_base is not None:
+    """What the headers declare: the stream's own duration when it has one, else the container's (in
+    microseconds). Used only where the packets carry no timestamps to measure."""
+    if duration is not None and time_base is not None and duration > 0:
         return float(duration * time_base)
-    return container_us / 1_000_000 if container_us else 0.0
+    return container_us / 1_000_000 if container_us and container_us > 0 else 0.0
+
+
+def _believed(declared: float, measured: float) -> float:
+    """The header's length where the packets bear it out (it accounts for codec padding), else theirs."""
+    if measured > 0 and (declared <= 0 or abs(measured - declared) > FRAMING_SECONDS):
+        return measured
+    return declared
+
+
+def _measure(container: Any, stream: Any) -> tuple[float, int]:
+    """(seconds from the first packet's start to the last one's end, packets): what the stream holds.
+    (0.0, 0) when its packets carry no timestamps."""
+    first: int | None = None
+    end: int | None = None
+    packets = 0
+    for packet in container.demux(stream):
+        if packet.pts is None or packet.size == 0:  # the demuxer's closing flush packet
+            continue
+        packets += 1
+        first = packet.pts if first is None else min(first, packet.pts)
+        stop = packet.pts + max(packet.duration or 0, 0)
+        end = stop if end is None else max(end, stop)
+    if first is None or end is None or stream.time_base is None:
+        return 0.0, packets
+    return max(float((end - first) * stream.time_base), 0.0), packets

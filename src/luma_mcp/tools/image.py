@@ -12,7 +12,8 @@ from ..providers.luma.requests import Body, WireRef, image_body, image_edit_body
 from ..providers.luma.rules import MAX_IMAGE_REFS, PROMPT_MAX_CHARS, ImageAspectRatio, ImageModel, OutputFormat, Style
 from .base import LumaTool, ToolArgs
 from .common import DryRun, MediaRef, WaitSeconds, generation_tool
-from .media import Resolver, generate
+from .luma_submit import generate
+from .media import Resolver
 
 ImagePrompt = Annotated[
     str, Field(min_length=1, max_length=PROMPT_MAX_CHARS, description="What the image shows, or what to change.")

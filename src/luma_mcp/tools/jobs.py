@@ -21,9 +21,10 @@ from ..providers.base import Generation, Provider, ProviderName, elide_inline_da
 from ..providers.registry import check_rules
 from ..providers.retry import create_with_retries
 from ..runtime import Runtime
+from ..settings import Settings
 from ..waiting import WaitPolicy, progress_fraction, wait_for
 from .base import describe_violations
-from .confirm import confirm
+from .confirm import Priced, confirm, refuse_if_unaskable
 from .input import NeedsInput
 from .results import GenerationResult, Output, next_step_for, output_uri, to_call_result
 
@@ -72,27 +73,35 @@ async def submit(
 ) -> CallToolResult:
     """Validate `body` against `provider`'s rules, then either describe it (dry run) or buy it and follow it.
 
-    `prepare`, when given, makes the body that is sent (e.g. uploads its media) and runs only once the
-    caps, the budget and the user's confirmation have passed: a refused call leaves nothing behind."""
+    The money checks come first, in the same order for a dry run as for the real call, which they refuse
+    alike: the per-request cap, the day's budget, the user's confirmation. `prepare`, when given, makes
+    the body that is sent (e.g. uploads its media) and runs only once they have passed: a refused or
+    declined call has sent nothing, and a call re-run to carry the user's answer uploads once."""
     runtime = runtime_of(ctx)
     validate(tool, body, rename, provider)
     cost = await runtime.providers.price(provider, body, source_seconds)
+    priced = Priced(tool, provider, body, cost, source_seconds)
+    if not dry_run:
+        runtime.provider(provider)  # no key: say how to set one, before anything is reserved or asked
+    _check_caps(runtime.settings, cost)
     if dry_run:
+        _check_budget(runtime.settings, cost, await runtime.history.spent_today())
+        refuse_if_unaskable(ctx, runtime.settings, priced)
         return _dry_run_result(runtime, provider, body, cost, credits)
-    runtime.provider(provider)  # no key: say how to set one, before anything is reserved or asked
-    _check_caps(runtime, cost)
-    # Reserved before the first await, so concurrent calls cannot all fit under the budget; refunded
-    # only when nothing was bought (an unknown outcome stays counted).
-    runtime.spent_usd += cost or 0.0
+    # Booked before the user is asked, so concurrent calls (and other processes on the data dir) cannot
+    # all fit under the budget; taken back only when nothing can have been bought.
+    reservation = await _reserve(runtime, cost)
+    sending = Sending()
     try:
-        await confirm(ctx, runtime, tool, cost)
+        await confirm(ctx, runtime, priced)
         if prepare is not None:
             body = await prepare()
             validate(tool, body, rename, provider)
-        generation = await _create(runtime, provider, tool, body, cost, wait_seconds)
-    except (ToolError, NeedsInput) as stop:  # not on cancellation: a job cut short may have been bought
-        if not isinstance(stop, PossiblyBought):
-            runtime.spent_usd -= cost or 0.0
+        generation = await _create(runtime, provider, tool, body, cost, wait_seconds, sending)
+    except BaseException as stop:
+        if reservation is not None and _nothing_bought(stop, sending.started):
+            with anyio.CancelScope(shield=True):
+                await runtime.history.release(reservation)
         raise
     return await follow(
         ctx, generation, wait_seconds=wait_seconds, download=True, body=body, cost=cost, credits=credits
@@ -103,6 +112,21 @@ class PossiblyBought(ToolError):
     """A create whose outcome is unknown: its cost stays counted against the budget."""
 
 
+@dataclasses.dataclass
+class Sending:
+    """Whether the create request has started to leave: before that, no failure can have bought anything."""
+
+    started: bool = False
+
+
+def _nothing_bought(stop: BaseException, sending: bool) -> bool:
+    """Whether a call that stopped with `stop` certainly bought nothing. An unknown outcome, or a
+    cancellation once the create may have left, stays counted."""
+    if isinstance(stop, PossiblyBought):
+        return False
+    return not sending or isinstance(stop, ToolError | NeedsInput)
+
+
 async def _create(
     runtime: Runtime,
     name: ProviderName,
@@ -110,6 +134,7 @@ async def _create(
     body: dict[str, Any],
     cost: float | None,
     wait_seconds: float | None,
+    sending: Sending | None = None,
 ) -> Generation:
     """Submit, with the history row (and the create's trace id) written before the request leaves.
 
@@ -122,6 +147,8 @@ async def _create(
     submission = Submission(name, gen_type, model, elide_inline_data(body), cost, request_id, prompt)
     record_id = await runtime.history.begin_submission(submission)
     with anyio.CancelScope(shield=True):
+        if sending is not None:
+            sending.started = True
         try:
             generation = await create_with_retries(
                 provider, body, request_id=request_id, budget_seconds=retry_budget(runtime, wait_seconds)
@@ -140,19 +167,51 @@ async def _create(
     return generation
 
 
-def _check_caps(runtime: Runtime, cost: float | None) -> None:
-    settings = runtime.settings
-    price = "an unpublished price" if cost is None else f"an estimated ${cost:.2f}"
-    if settings.max_cost_usd is not None and (cost is None or cost > settings.max_cost_usd):
+def _check_caps(settings: Settings, cost: float | None) -> None:
+    """The per-request cap; and, under any cap or budget, an unknown price is refused, never taken as $0."""
+    limits = {"LUMA_MCP_MAX_COST_USD": settings.max_cost_usd, "LUMA_MCP_BUDGET_USD": settings.budget_usd}
+    named = [name for name, value in limits.items() if value is not None]
+    if cost is None and named:
+        held_to = " and ".join(f"{name}=${limits[name]:.2f}" for name in named)
         raise ToolError(
-            f"Not submitted: this request costs {price}, above LUMA_MCP_MAX_COST_USD=${settings.max_cost_usd:.2f}. "
-            "Lower the resolution or duration, or raise the cap."
+            "Not submitted: this request has an unpublished price (none is published for these settings, or the "
+            f"provider's price list cannot be read now), so it cannot be held to {held_to}: an unknown price is "
+            "not counted as free. Choose settings with a published price (dry_run shows estimated_cost_usd), or "
+            f"remove {' and '.join(named)} to allow unpriced requests. Nothing was sent."
         )
-    if settings.budget_usd is not None and runtime.spent_usd + (cost or 0.0) > settings.budget_usd:
+    if settings.max_cost_usd is not None and cost is not None and cost > settings.max_cost_usd:
         raise ToolError(
-            f"Not submitted: {price} would bring this session's spend to ${runtime.spent_usd + (cost or 0):.2f}, "
-            f"past LUMA_MCP_BUDGET_USD=${settings.budget_usd:.2f}."
+            f"Not submitted: this request costs an estimated ${cost:.2f}, above "
+            f"LUMA_MCP_MAX_COST_USD=${settings.max_cost_usd:.2f}. Lower the resolution or duration, or raise the cap. "
+            "Nothing was sent."
         )
+
+
+def _check_budget(settings: Settings, cost: float | None, spent_today: float) -> None:
+    budget = settings.budget_usd
+    if budget is not None and cost is not None and round(spent_today + cost, 6) > round(budget, 6):
+        raise _past_budget(budget, cost, spent_today)
+
+
+def _past_budget(budget: float, cost: float, spent_today: float) -> ToolError:
+    return ToolError(
+        f"Not submitted: an estimated ${cost:.2f} would bring today's spend to ${spent_today + cost:.2f}, past "
+        f"LUMA_MCP_BUDGET_USD=${budget:.2f} (a budget per UTC day for every server using this data dir; "
+        f"${spent_today:.2f} spent today). It starts again at 00:00 UTC; to go on today, raise "
+        "LUMA_MCP_BUDGET_USD. Nothing was sent."
+    )
+
+
+async def _reserve(runtime: Runtime, cost: float | None) -> str | None:
+    """Book `cost` in the day's spend, or refuse past the budget; None when there is no price to book."""
+    if cost is None:
+        return None
+    budget = runtime.settings.budget_usd
+    reservation = await runtime.history.reserve(cost, budget)
+    if reservation.id is None:
+        assert budget is not None, "only a budget refuses a booking"
+        raise _past_budget(budget, cost, reservation.spent_before)
+    return reservation.id
 
 
 def _refusal_message(tool: str, exc: errors.ProviderError) -> str:
@@ -249,6 +308,8 @@ async def follow(
         next_step="",
         sandbox=runtime.settings.sandbox,
         estimated_credits=credits,
+        saved=all(item.path for item in saved) if generation.state == "completed" else None,
+        save_error=next((item.error for item in saved if item.error), None),
     )
     result.next_step = next_step_for(result, _clock() - start)
     return to_call_result(result, await _preview(saved))

@@ -26,7 +26,8 @@ from .common import (
     refuse_unsupported,
 )
 from .jobs import runtime_of, submit, validate
-from .media import Resolver, generate, optional
+from .luma_submit import generate
+from .media import Resolver, optional
 
 _MODEL_HELP = "ray-3.2 (Luma), or ray-2 / ray-flash-2 (AI/ML API: no keyframes, hdr, 360p, 10s)."
 

@@ -22,7 +22,8 @@ from ..providers.luma.rules import (
 )
 from .base import LumaTool, ToolArgs
 from .common import DryRun, GuideFrames, MediaRef, Prompt, WaitSeconds, generation_tool
-from .media import Resolver, generate, optional
+from .luma_submit import generate
+from .media import Resolver, optional
 
 Unit = Annotated[float, Field(ge=0, le=1)]
 REFRAME_PROMPT = "Extend the scene naturally to fill the new frame; keep the subject, motion and style unchanged."

@@ -84,7 +84,8 @@ class RefContext:
 
 @dataclass(frozen=True, slots=True)
 class ResolvedRef:
-    """The wire ImageRef, and what is known of the media: its kind, a video's length, its pixel size."""
+    """The wire ImageRef, and what is known of the media: its kind, a video's length (None when unknown:
+    a URL, a generation without a saved copy), its pixel size."""
 
     wire: WireRef
     kind: Want
@@ -175,7 +176,7 @@ async def _video_data(uri: str, name: str) -> ResolvedRef:
     if info is None:
         raise RefError(f"{name}: the data: URI's video could not be decoded; re-encode it as H.264 MP4")
     wire = {"data": base64.b64encode(raw).decode("ascii"), "media_type": media_type}
-    return ResolvedRef(wire, "video", info.seconds, info.width, info.height)
+    return ResolvedRef(wire, "video", _known(info.seconds), info.width, info.height)
 
 
 def _decode_data_uri(uri: str, name: str) -> tuple[str, bytes]:
@@ -198,6 +199,12 @@ def _check_size(size: int, kind: Want, name: str) -> None:
         raise RefError(f"{name}: the {kind} is {size / 2**20:.1f} MB, over the API's {limit // 2**20} MB limit")
 
 
+def _known(seconds: float | None) -> float | None:
+    """A measured length, or None: a length of 0 was not measured, and an unknown length is priced at the
+    longest the API takes, never as free."""
+    return seconds if seconds is not None and seconds > 0 else None
+
+
 # --- generation_id ----------------------------------------------------------------------------------
 
 
@@ -215,7 +222,7 @@ async def _from_generation(generation_id: str, want: Want, name: str, ctx: RefCo
     info = await _saved_video_info(generation_id, ctx)
     if info is None:
         return ResolvedRef({"generation_id": generation_id}, "video")
-    return ResolvedRef({"generation_id": generation_id}, "video", info.seconds, info.width, info.height)
+    return ResolvedRef({"generation_id": generation_id}, "video", _known(info.seconds), info.width, info.height)
 
 
 async def _completed_generation(generation_id: str, name: str, api: LumaApi | None) -> Generation:
@@ -264,14 +271,15 @@ async def _saved_video_info(generation_id: str, ctx: RefContext) -> probe.VideoI
 async def _from_path(raw: str, want: Want, name: str, ctx: RefContext, source_for: str | None) -> ResolvedRef:
     working_dir = ctx.working_dir or Path.cwd()
     media = await anyio.to_thread.run_sync(inspect_local, raw, want, name, tuple(ctx.allowed_roots), working_dir)
-    too_long = check_source_duration(source_for, media.seconds) if source_for and media.seconds else None
+    seconds = _known(media.seconds)
+    too_long = check_source_duration(source_for, seconds) if source_for and seconds else None
     if too_long is not None:
         raise RefError(f"{name}: {too_long.detail} [rule {too_long.rule}]; {too_long.fix}")
     if media.inline is not None:
         wire: WireRef = {"data": base64.b64encode(media.inline).decode("ascii"), "media_type": media.media_type}
     else:
         wire = {"file_id": await _upload(media, raw, name, ctx)}
-    return ResolvedRef(wire, want, media.seconds, media.width, media.height)  # the kind was checked to be `want`
+    return ResolvedRef(wire, want, seconds, media.width, media.height)  # the kind was checked to be `want`
 
 
 async def _upload(media: LocalMedia, raw: str, name: str, ctx: RefContext) -> str:

@@ -1,7 +1,10 @@
 """Price estimates in USD from the spec's tables (section 10): shown before anything is bought.
 
 They are estimates: Luma bills in credits and publishes no price API. Where the spec has no figure
-(HDR edits, 360p extends) we say so rather than guess low.
+(HDR edits, 360p extends) we say so rather than guess low. Likewise a source of unknown length (a URL,
+a generation id without a saved copy) is priced at the longest the API takes for its type: the
+estimate is what the caps, the budget and the user's confirmation are judged on, and it must never
+come out lower than the bill.
 """
 
 from __future__ import annotations
@@ -9,6 +12,8 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from typing import Any
+
+from .rules.vocabulary import SOURCE_MAX_SECONDS
 
 _VIDEO_SDR = {
     ("360p", "5s"): 0.06,
@@ -34,7 +39,8 @@ _EXTRA_REF = 0.0030
 def estimate_cost(body: Mapping[str, Any], source_seconds: float | None = None) -> float | None:
     """The estimated price of `body`, or None where the spec publishes none.
 
-    `source_seconds` is the length of an edit or reframe source when known; 5 s is assumed otherwise.
+    `source_seconds` is the measured length of an edit or reframe source; None (or 0, a length nothing
+    measured) prices the longest source the API takes for that type.
     """
     gen_type = body.get("type") or "image"
     video: Mapping[str, Any] = body.get("video") or {}
@@ -42,14 +48,22 @@ def estimate_cost(body: Mapping[str, Any], source_seconds: float | None = None) 
     if gen_type == "video":
         return _video_price(video, resolution)
     if gen_type == "video_edit":
-        if video.get("hdr"):
+        rate = None if video.get("hdr") else _EDIT_PER_5S.get(resolution)
+        if rate is None:
             return None
-        rate = _EDIT_PER_5S.get(resolution)
-        return None if rate is None else round(rate * math.ceil((source_seconds or 5.0) / 5.0), 4)
+        return round(rate * math.ceil(_billed_seconds(gen_type, source_seconds) / 5), 4)
     if gen_type == "video_reframe":
         per_second = _REFRAME_PER_SECOND.get(resolution)
-        return None if per_second is None else round(per_second * math.ceil(source_seconds or 5.0), 4)
+        if per_second is None:
+            return None
+        return round(per_second * math.ceil(_billed_seconds(gen_type, source_seconds)), 4)
     return _image_price(body)
+
+
+def _billed_seconds(gen_type: str, source_seconds: float | None) -> float:
+    if not source_seconds or source_seconds <= 0:
+        return SOURCE_MAX_SECONDS[gen_type]
+    return round(source_seconds, 2)  # a container's millisecond rounding must not bill a whole extra step
 
 
 def _video_price(video: Mapping[str, Any], resolution: str) -> float | None:
