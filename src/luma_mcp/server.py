@@ -2,29 +2,38 @@
 
 from __future__ import annotations
 
+import logging
+import sqlite3
 from collections.abc import AsyncIterator, Iterable
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
 import anyio
+import anyio.to_thread
 from mcp.server import MCPServer
 from mcp.server.lowlevel.helper_types import ReadResourceContents
 from mcp.server.mcpserver import Context
+from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError, ToolError
 from mcp.server.mcpserver.tools import Tool
-from mcp_types import InputRequiredResult, Resource
+from mcp_types import CallToolResult, InputRequiredResult, Resource
 from pydantic import AnyUrl
 
 from . import __version__
-from .outputs import recover
+from .completions import add_completions
+from .history import History
+from .outputs import keep_downloads_in, open_saved, recover
+from .prompts import add_prompts
 from .providers.registry import Providers
 from .runtime import Runtime, open_runtime
 from .settings import Settings
 from .tools.avatar import avatar_tools
 from .tools.generations import generation_tools
 from .tools.image import image_tools
-from .tools.resources import generation_json, output_file, recent_resources, sniff_mime
+from .tools.jobs import runtime_of
+from .tools.resources import MAX_RESOURCE_BYTES, generation_json, recent_resources, sniff_mime
 from .tools.video import video_tools
 from .tools.video_edit import video_edit_tools
+from .ui.player import player_app
 
 if TYPE_CHECKING:
     from .providers.luma.emulator import Emulator
@@ -51,10 +60,33 @@ def instructions(settings: Settings) -> str:
     return f"{head}\n{INSTRUCTIONS}"
 
 
+logger = logging.getLogger(__name__)
+
+
+class StartupError(Exception):
+    """The server cannot start here; the message is one line that names the variable or the file."""
+
+
 class LumaServer(MCPServer[Runtime]):
-    """MCPServer whose resource list is the history, and whose file resources carry their real MIME type."""
+    """MCPServer whose resource list is the history, whose file resources carry their real MIME type, and
+    whose tools all answer with the configuration error while a key or a base URL is unusable."""
 
     runtime: Runtime | None = None
+    luma_settings: Settings | None = None
+
+    async def call_tool(
+        self, name: str, arguments: dict[str, Any], context: Context[Runtime, Any] | None = None
+    ) -> CallToolResult | InputRequiredResult:
+        problem = self.luma_settings.configuration_error() if self.luma_settings is not None else None
+        if problem is not None and self._tool_manager.get_tool(name) is not None:
+            raise ToolError(f"{name}: the server's configuration is unusable: {problem}. Nothing was sent.")
+        return await super().call_tool(name, arguments, context)
+
+    async def run_stdio_async(self) -> None:
+        problem = await startup_problem(self.luma_settings) if self.luma_settings is not None else None
+        if problem is not None:
+            raise SystemExit(f"luma-mcp: {problem}")  # one line on stderr, no traceback
+        await super().run_stdio_async()
 
     async def list_resources(self) -> list[Resource]:
         return await recent_resources(self.runtime.history) if self.runtime else []
@@ -96,9 +128,19 @@ def build_server(settings: Settings, emulator: Emulator | Sandbox | None = None)
 
     @asynccontextmanager
     async def lifespan(_: MCPServer[Runtime]) -> AsyncIterator[Runtime]:
-        async with open_runtime(settings, emulator) as runtime, anyio.create_task_group() as background:
+        problem = settings.configuration_error()
+        if problem is not None:
+            logger.warning("Every tool will answer with this until it is fixed: %s", problem)
+        async with AsyncExitStack() as stack:
+            try:
+                runtime = await stack.enter_async_context(open_runtime(settings, emulator))
+            except (OSError, sqlite3.Error) as exc:
+                raise StartupError(_unusable(settings, exc)) from None
+            background = await stack.enter_async_context(anyio.create_task_group())
             server.runtime = runtime
-            # In the background: start-up must not wait on the network.
+            # Downloads outlive the calls that start them; recovery runs beside them (start-up must not
+            # wait on the network).
+            keep_downloads_in(runtime, background)
             background.start_soon(recover, runtime)
             try:
                 yield runtime
@@ -113,7 +155,9 @@ def build_server(settings: Settings, emulator: Emulator | Sandbox | None = None)
         instructions=instructions(settings),
         lifespan=lifespan,
         tools=listed_tools(settings),
+        extensions=[player_app(settings)],
     )
+    server.luma_settings = settings
     server.resource(
         "luma://generations/{generation_id}",
         name="generation",
@@ -125,5 +169,56 @@ def build_server(settings: Settings, emulator: Emulator | Sandbox | None = None)
         name="generation output",
         mime_type="application/octet-stream",
         description="A saved output file (video or image).",
-    )(output_file)
+    )(saved_output)
+    add_completions(server, add_prompts(server, settings), lambda: server.runtime)
     return server
+
+
+async def startup_problem(settings: Settings) -> str | None:
+    """Why this server cannot keep its history (the data dir, the history file), in one line; None if it can.
+    Checked before serving, so that a user sees that line rather than a traceback."""
+    history = History(settings.history_path)
+    try:
+        await history.open()
+        await history.list(1)
+    except (OSError, sqlite3.Error) as exc:
+        return _unusable(settings, exc)
+    finally:
+        await history.close()
+    return None
+
+
+def _unusable(settings: Settings, exc: BaseException) -> str:
+    reason = (exc.strerror if isinstance(exc, OSError) else None) or str(exc) or type(exc).__name__
+    if isinstance(exc, sqlite3.DatabaseError) and not isinstance(exc, sqlite3.OperationalError):
+        return (
+            f"the history file {settings.history_path} cannot be read ({reason}); move it aside (a new one is "
+            "made) or set LUMA_MCP_DATA_DIR to another folder"
+        )
+    return f"LUMA_MCP_DATA_DIR={settings.data_dir} is not a usable folder ({reason}); set it to a writable folder"
+
+
+async def saved_output(generation_id: str, index: str, ctx: Context[Any, Any]) -> bytes:
+    """A saved output's bytes, read only from inside the output dir and never through a link."""
+    runtime = runtime_of(ctx)
+    record = await runtime.history.get(generation_id)
+    path = record.paths.get(int(index)) if record and index.isdigit() else None
+    if path is None:
+        raise ResourceNotFoundError(
+            f"Output {index} of '{generation_id}' is not saved here; get_generation with download=true saves it"
+        )
+
+    def read() -> bytes | None:
+        handle = open_saved(runtime.settings, path)
+        if handle is None:
+            return None
+        with handle:
+            data = handle.read(MAX_RESOURCE_BYTES + 1)
+        if len(data) > MAX_RESOURCE_BYTES:
+            raise ResourceError(f"{path} is too large to send as a resource; open the file instead")
+        return data
+
+    data = await anyio.to_thread.run_sync(read)
+    if data is None:  # gone, moved, or not a plain file of the output dir: all look the same from here
+        raise ResourceNotFoundError(f"{path} is gone; get_generation with download=true saves it again")
+    return data

@@ -22,7 +22,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic_core import ErrorDetails
 
 from ..providers.luma.rules import Violation
+from ..ui import player_link
 from .input import NeedsInput
+from .results import GenerationResult
 
 logger = logging.getLogger(__name__)
 
@@ -81,6 +83,8 @@ def make_tool(
         is_async=True,
         context_kwarg=None,
         annotations=annotations,
+        # A generation is shown in the player by hosts that speak MCP Apps; the others ignore `_meta`.
+        meta=player_link() if output_model is GenerationResult else None,
         args_model=args_model,
     )
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import time
 from typing import Annotated, Any, Literal
 
+from mcp.server.apps import client_supports_apps
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import CallToolResult, TextContent, ToolAnnotations
@@ -14,6 +16,9 @@ from ..outputs import settle_unknown
 from ..providers import errors
 from ..providers.base import ProviderName
 from ..providers.luma.rules import GenerationType
+from ..runtime import Runtime
+from ..ui import PROGRESS_META
+from ..waiting import job_age
 from .base import LumaTool, ToolArgs, make_tool
 from .common import GenerationId, WaitSeconds
 from .jobs import follow, runtime_of
@@ -65,7 +70,23 @@ async def get_generation(args: GetGenerationArgs, ctx: Context[Any, Any]) -> Cal
         ) from None
     except errors.ProviderError as exc:
         raise ToolError(f"get_generation: {exc} Try again in a few seconds; nothing is lost.") from None
-    return await follow(ctx, generation, wait_seconds=args.wait_seconds, download=args.download)
+    result = await follow(ctx, generation, wait_seconds=args.wait_seconds, download=args.download)
+    shown = result.structured_content or {}
+    if shown.get("state") in ("queued", "processing") and client_supports_apps(ctx):
+        # For the player's progress bar: elapsed time against the typical run, beside what the model reads.
+        result.meta = {**(result.meta or {}), PROGRESS_META: await _timing(runtime, shown)}
+    return result
+
+
+async def _timing(runtime: Runtime, shown: dict[str, Any]) -> dict[str, float]:
+    record = await runtime.history.get(shown["id"])
+    body = record.request if record and record.request else {"type": shown.get("type")}
+    if runtime.settings.sandbox:  # as the wait loop reckons it: the emulators' fixed schedule
+        expected = runtime.settings.sandbox_job_seconds + 1
+    else:
+        expected = runtime.provider_for_id(shown["id"]).expected_seconds(body)
+    elapsed = job_age(shown.get("created_at"), time.time())
+    return {"elapsed_seconds": round(elapsed, 1), "expected_seconds": round(expected, 1)}
 
 
 async def list_generations(args: ListGenerationsArgs, ctx: Context[Any, Any]) -> CallToolResult:
