@@ -31,7 +31,8 @@ WILDCARD_HOSTS = ("0.0.0.0", "::", "")
 
 
 class HttpTransportError(ValueError):
-    """A transport setting that cannot be used safely; the message says what to change."""
+    """A transport setting that cannot be used safely, or a server that cannot start (its data dir);
+    the message is one line that says what to change."""
 
 
 @dataclass(frozen=True)
@@ -143,6 +144,7 @@ def serve_http(server: MCPServer[Any], options: HttpOptions) -> None:
     import uvicorn
 
     check_bind(options)
+    _check_startup(server)
     sock = _bind(options.host, options.port)
     port = int(sock.getsockname()[1])
     app = http_app(server, options.host, port, options.token)
@@ -154,6 +156,18 @@ def serve_http(server: MCPServer[Any], options: HttpOptions) -> None:
     auth = "bearer token required" if options.token else "no token: loopback only"
     print(f"luma-mcp: streamable HTTP at {url} ({auth})", file=sys.stderr, flush=True)
     uvicorn.Server(config).run(sockets=[sock])
+
+
+def _check_startup(server: MCPServer[Any]) -> None:
+    """Before binding: uvicorn would report a failed start as a traceback, not as the one line it takes."""
+    import anyio
+
+    from .server import LumaServer, startup_problem
+
+    if isinstance(server, LumaServer) and server.luma_settings is not None:
+        problem = anyio.run(startup_problem, server.luma_settings)
+        if problem is not None:
+            raise HttpTransportError(problem)
 
 
 def _bind(host: str, port: int) -> socket.socket:

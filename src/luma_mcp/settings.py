@@ -10,6 +10,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from pydantic import SecretStr
 
@@ -106,6 +107,62 @@ class Settings:
         if self.sandbox:
             return SANDBOX_HEDRA_KEY, f"{SANDBOX_HOST}/hedra/web-app/public"
         return (self.hedra_key.get_secret_value(), self.hedra_base_url) if self.hedra_key else None
+
+    def configuration_error(self) -> str | None:
+        """What makes a key or a base URL unusable, in one sentence that names the variable (never the key
+        itself); None when all can be used. Such a value does not stop the server: it starts, lists its
+        tools, and every tool answers with this (a server that dies at start tells its user nothing)."""
+        if self.sandbox:  # the emulators' own keys and URLs are used: the real ones are never sent
+            return None
+        for key_name, secret, url_name, url in (
+            ("LUMA_AGENTS_API_KEY", self.api_key, "LUMA_BASE_URL", self.base_url),
+            ("AIMLAPI_API_KEY", self.aimlapi_key, "AIMLAPI_BASE_URL", self.aimlapi_base_url),
+            ("HEDRA_API_KEY", self.hedra_key, "HEDRA_BASE_URL", self.hedra_base_url),
+        ):
+            if secret is None:  # a provider without a key sends nothing, wherever its URL points
+                continue
+            flaw = key_flaw(secret.get_secret_value())
+            if flaw is not None:
+                return f"{key_name} {flaw}; copy the key again from the provider's dashboard, as one line"
+            flaw = url_flaw(url)
+            if flaw is not None:
+                return f"{url_name}={_shown_url(url)} {flaw}"
+        return None
+
+
+# What a pasted key picks up on its way: line breaks, spaces, typographic quotes, the quotes of a config file.
+_KEY_FLAWS = (
+    (lambda c: c in "\r\n", "contains a line break"),
+    (lambda c: c.isspace(), "contains a space or a tab"),
+    (lambda c: c in "\u2018\u2019\u201a\u201b\u201c\u201d\u201e\u201f\u00ab\u00bb", "contains a typographic quote"),
+    (lambda c: c in "'\"`", "contains a quote character"),
+    (lambda c: not c.isascii() or not c.isprintable(), "contains a character that is not plain ASCII"),
+)
+SHOWN_URL_CHARS = 80
+
+
+def key_flaw(key: str) -> str | None:
+    """Why `key` cannot be an API key (it could not even travel in an HTTP header), without quoting it."""
+    return next((flaw for test, flaw in _KEY_FLAWS if any(map(test, key))), None)
+
+
+def url_flaw(url: str) -> str | None:
+    """Why `url` cannot be an API base URL; None when it can."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError:
+        return "is not a URL; give the full address, starting with https://"
+    if parts.scheme not in ("http", "https"):
+        return "has no http:// or https:// scheme; give the full address, starting with https://"
+    if not host or any(char.isspace() or not char.isprintable() for char in url):
+        return "is not a usable URL (no host, or a space or control character in it); give the full https:// address"
+    return None
+
+
+def _shown_url(url: str) -> str:
+    url = url.rpartition("@")[2]  # credentials written into the URL stay out of the message
+    return repr(url) if len(url) <= SHOWN_URL_CHARS else repr(url[:SHOWN_URL_CHARS]) + "..."
 
 
 def _secret(env: Mapping[str, str], *names: str) -> SecretStr | None:

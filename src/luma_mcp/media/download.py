@@ -1,17 +1,28 @@
 """Streamed, atomic saves of finished outputs.
 
 Bytes go to a hidden `.part` file beside the destination and are renamed only when whole, so a file
-with a final name is always complete, whatever happened to the process while it was written.
+with a final name is always complete, whatever happened to the process while it was written. A `.part`
+is removed however the save ends (a cancelled save included). A disk that cannot take the file is a
+`SaveFailed`, never a crash: the file is paid for, and the caller must still answer with its URL.
+
+`claimed` gives one writer per destination across calls and processes (an O_EXCL claim file);
+`open_inside` reads a saved file back without following a link out of its folder.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+import socket
+import stat
+import time
 import unicodedata
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, BinaryIO
 
 import anyio
 import anyio.to_thread
@@ -32,6 +43,10 @@ class DownloadFailed(Exception):
     pass
 
 
+class SaveFailed(DownloadFailed):
+    """The bytes could not be written here (a full disk, an output dir that is a file, no permission)."""
+
+
 def _declared_length(response: httpx.Response) -> int | None:
     raw = response.headers.get("content-length")
     return int(raw) if raw is not None and raw.isdigit() else None
@@ -42,15 +57,27 @@ def output_filename(
 ) -> str:
     """`2026-11-21_misty-greenhouse-dolly_d290f1ee.mp4`: sortable, readable, unique per output.
     A provider's prefix (`aimlapi:`, `hedra:`) is left out of the name: the id's own head is what differs."""
-    from urllib.parse import urlsplit
-
-    suffix = Path(urlsplit(url).path).suffix.lower() or _EXTENSIONS.get(output_type, ".bin")
-    if suffix == ".jpeg":
-        suffix = ".jpg"
     date = created_at[:10] if created_at and re.fullmatch(r"\d{4}-\d\d-\d\d", created_at[:10]) else "undated"
     counter = f"-{index + 1}" if index else ""
-    head = re.sub(r"[^A-Za-z0-9]", "", re.sub(r"^[a-z]+:", "", generation_id))[:8]
-    return f"{date}_{slug(prompt)}_{head}{counter}{suffix}"
+    head = re.sub(r"[^A-Za-z0-9]", "", re.sub(r"^[a-z]+:", "", generation_id))[:8] or "output"
+    name = f"{date}_{slug(prompt)}_{head}{counter}{_suffix(url, output_type)}"
+    # Every part above is made of these characters; a name that is not means a bug, never a path to follow.
+    if not _SAFE_NAME.fullmatch(name):
+        raise ValueError(f"unsafe output file name {name!r}")
+    return name
+
+
+_SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,150}")
+_KNOWN_SUFFIXES = frozenset({".mp4", ".mov", ".webm", ".png", ".jpg", ".webp", ".gif", ".exr"})
+
+
+def _suffix(url: str, output_type: str) -> str:
+    """The file's extension: the URL's when it is a media type we know, else the output type's. A URL
+    comes from the API's answer: its path never chooses more than one of these few extensions."""
+    from urllib.parse import urlsplit
+
+    suffix = Path(urlsplit(url).path).suffix.lower().replace(".jpeg", ".jpg")
+    return suffix if suffix in _KNOWN_SUFFIXES else _EXTENSIONS.get(output_type, ".bin")
 
 
 _FILLER = frozenset({"a", "an", "the", "of", "and", "in", "on", "at", "to", "with", "into", "as"})
@@ -73,32 +100,169 @@ class TooLarge(DownloadFailed):
 
 
 async def save_url(http: httpx.AsyncClient, url: str, destination: Path, *, max_bytes: int | None = None) -> Path:
-    """Stream `url` to `destination`; never holds the whole file in memory, never writes past `max_bytes`."""
+    """Stream `url` to `destination`; never holds the whole file in memory, never writes past `max_bytes`.
+
+    Raises `UrlExpired`, `TooLarge`, `SaveFailed` (the disk refused) or `DownloadFailed` (the network did)."""
     import httpx
 
     partial = destination.with_name(f".{destination.name}.{uuid.uuid4().hex[:8]}.part")
-    await anyio.to_thread.run_sync(lambda: destination.parent.mkdir(parents=True, exist_ok=True))
     try:
+        await anyio.to_thread.run_sync(lambda: destination.parent.mkdir(parents=True, exist_ok=True))
         async with http.stream("GET", url) as response:
             if response.status_code == 403:
-                raise UrlExpired(url)
+                raise UrlExpired("the download link was refused (HTTP 403): expired, or not public")
             if response.status_code != 200:
                 raise DownloadFailed(f"download answered HTTP {response.status_code}")
-            expected = _declared_length(response)
-            if max_bytes is not None and expected is not None and expected > max_bytes:
-                raise TooLarge(f"the file is {expected / 2**20:.1f} MB, over {max_bytes / 2**20:.0f} MB")
-            written = 0
-            async with await anyio.open_file(partial, "wb") as sink:
-                async for chunk in response.aiter_bytes(CHUNK_BYTES):
-                    written += len(chunk)
-                    if max_bytes is not None and written > max_bytes:
-                        raise TooLarge(f"the file is over {max_bytes / 2**20:.0f} MB")
-                    await sink.write(chunk)
-            if written == 0 or (expected is not None and written != expected):
-                raise DownloadFailed(f"download ended early ({written} of {expected or '?'} bytes)")
+            await _write(response, partial, max_bytes)
         await anyio.to_thread.run_sync(os.replace, partial, destination)
     except httpx.HTTPError as exc:
         raise DownloadFailed(f"download failed ({type(exc).__name__})") from exc
+    except OSError as exc:
+        raise SaveFailed(f"could not write to {destination.parent} ({disk_reason(exc)})") from exc
     finally:
-        await anyio.to_thread.run_sync(lambda: partial.unlink(missing_ok=True))
+        # Shielded: a client that gives up mid-download cancels this task, and a cancelled await would
+        # skip the removal and leave the partial file behind.
+        with anyio.CancelScope(shield=True):
+            await anyio.to_thread.run_sync(lambda: partial.unlink(missing_ok=True))
     return destination
+
+
+async def _write(response: httpx.Response, partial: Path, max_bytes: int | None) -> None:
+    expected = _declared_length(response)
+    if max_bytes is not None and expected is not None and expected > max_bytes:
+        raise TooLarge(f"the file is {expected / 2**20:.1f} MB, over {max_bytes / 2**20:.0f} MB")
+    written = 0
+    async with await anyio.open_file(partial, "wb") as sink:
+        async for chunk in response.aiter_bytes(CHUNK_BYTES):
+            written += len(chunk)
+            if max_bytes is not None and written > max_bytes:
+                raise TooLarge(f"the file is over {max_bytes / 2**20:.0f} MB")
+            await sink.write(chunk)
+    if written == 0 or (expected is not None and written != expected):
+        raise DownloadFailed(f"download ended early ({written} of {expected or '?'} bytes)")
+
+
+def disk_reason(exc: OSError) -> str:
+    """An OSError in the words a user acts on ("No space left on device"), without a traceback."""
+    return exc.strerror or type(exc).__name__
+
+
+# A claim's holder touches it this often; one untouched for CLAIM_STALE_SECONDS has no live holder.
+CLAIM_REFRESH_SECONDS = 10.0
+CLAIM_STALE_SECONDS = 60.0
+CLAIM_POLL_SECONDS = 0.1
+
+
+def claim_path(destination: Path) -> Path:
+    return destination.with_name(f".{destination.name}.claim")
+
+
+@asynccontextmanager
+async def claimed(destination: Path) -> AsyncIterator[None]:
+    """Hold the sole right to write `destination`, against other calls and other processes sharing the
+    folder: an O_EXCL claim file beside it, kept fresh while held and removed on exit (cancelled or not).
+    Waits while another holder lives; takes over a claim whose holder died (killed, or gone quiet).
+    The caller checks, once inside, whether the other holder already saved the file."""
+    path = claim_path(destination)
+    # Another process's claim can only be watched, not awaited: poll.
+    while not await anyio.to_thread.run_sync(_try_claim, path):  # noqa: ASYNC110
+        await anyio.sleep(CLAIM_POLL_SECONDS)
+    try:
+        async with anyio.create_task_group() as keeper:
+            keeper.start_soon(_keep_fresh, path)
+            try:
+                yield
+            finally:
+                keeper.cancel_scope.cancel()
+    finally:
+        with anyio.CancelScope(shield=True):
+            await anyio.to_thread.run_sync(lambda: path.unlink(missing_ok=True))
+
+
+def _try_claim(path: Path) -> bool:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
+    except FileExistsError:
+        if _abandoned(path):
+            path.unlink(missing_ok=True)  # its holder is gone; the next round claims it
+        return False
+    except OSError as exc:
+        raise SaveFailed(f"could not write to {path.parent} ({disk_reason(exc)})") from exc
+    with os.fdopen(fd, "w") as handle:
+        handle.write(f"{os.getpid()} {socket.gethostname()}\n")
+    return True
+
+
+def _abandoned(path: Path) -> bool:
+    try:
+        age = time.time() - path.stat().st_mtime
+        pid, _, host = path.read_text().strip().partition(" ")
+    except (OSError, UnicodeDecodeError):
+        return False  # gone meanwhile, or being written: look again next round
+    if age > CLAIM_STALE_SECONDS:
+        return True
+    return host == socket.gethostname() and pid.isdigit() and not _alive(int(pid))
+
+
+def _alive(pid: int) -> bool:
+    if os.name != "posix":  # os.kill(pid, 0) is not a probe on Windows: rely on the claim's age there
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # exists, owned by someone else
+        return True
+    return True
+
+
+async def _keep_fresh(path: Path) -> None:
+    while True:
+        await anyio.sleep(CLAIM_REFRESH_SECONDS)
+        with contextlib.suppress(OSError):
+            await anyio.to_thread.run_sync(os.utime, path)
+
+
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_DIRECTORY = getattr(os, "O_DIRECTORY", 0)
+
+
+def open_inside(root: Path, path: str) -> BinaryIO | None:
+    """`path` opened for reading if it is a regular file below `root`, reached without following a link
+    below `root` (the root itself may be one: the user chose it); else None."""
+    base = Path(os.path.abspath(root))
+    target = Path(os.path.abspath(path))
+    if not target.is_relative_to(base) or target == base:
+        return None
+    try:
+        if os.open in os.supports_dir_fd:
+            fd = _open_below(base, target.relative_to(base).parts)
+        else:
+            fd = _open_checked(base, target)
+    except OSError:
+        return None
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        return None
+    return os.fdopen(fd, "rb")
+
+
+def _open_below(root: Path, parts: tuple[str, ...]) -> int:
+    """Walk from `root` one name at a time (openat), refusing a link at every step."""
+    folder = os.open(root, os.O_RDONLY | _DIRECTORY)
+    try:
+        for part in parts[:-1]:
+            inner = os.open(part, os.O_RDONLY | _DIRECTORY | _NOFOLLOW, dir_fd=folder)
+            os.close(folder)
+            folder = inner
+        return os.open(parts[-1], os.O_RDONLY | _NOFOLLOW | getattr(os, "O_NONBLOCK", 0), dir_fd=folder)
+    finally:
+        os.close(folder)
+
+
+def _open_checked(root: Path, target: Path) -> int:
+    """Where openat is missing (Windows): the real path must stay inside, and the file be no link."""
+    if not Path(os.path.realpath(target)).is_relative_to(os.path.realpath(root)) or target.is_symlink():
+        raise FileNotFoundError(target)
+    return os.open(target, os.O_RDONLY | getattr(os, "O_BINARY", 0))

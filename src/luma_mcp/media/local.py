@@ -4,25 +4,34 @@ Every check that needs no bytes comes first: where the path really leads (symlin
 that is inside an allowed folder, whether it is a plain file (not a FIFO, device, folder or /proc
 entry) and whether its size fits the API's limits. Only then is it opened, without following a
 symlink and without blocking, and the open file is checked to be the one that was examined. Its kind
-is told by its first bytes, never its name. Messages name the field and never quote file contents.
+is told by its first bytes, never its name. Messages name the field and never quote file contents,
+and say nothing of a file outside the allowed folders (not whether it exists, nor what it is).
+
+What is sent is what was checked: `open_checked` opens the file again for an upload only if it is still
+the very file examined (same device, inode, size and modification time, reached without a link), so a
+link or another file swapped in after the checks is refused, never sent.
 
 Blocking (stat, reads, PyAV probes): `inspect_local` runs in a worker thread.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+import dataclasses
 import os
 import stat
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Literal, Protocol
+from urllib.parse import unquote_to_bytes
 
 from ..providers.luma.rules.vocabulary import IMAGE_MAX_BYTES, IMAGE_MAX_SIDE, VIDEO_SOURCE_MAX_BYTES
 from . import probe
 from .sniff import SNIFF_BYTES, sniff_kind
 
-__all__ = ["INLINE_MAX_BYTES", "LocalMedia", "RefError", "RefLike", "inspect_local"]
+__all__ = ["INLINE_MAX_BYTES", "LocalMedia", "RefError", "RefLike", "decode_data_uri", "inspect_local", "open_checked"]
 
 
 class RefLike(Protocol):
@@ -42,7 +51,7 @@ AUDIO_MAX_BYTES = 100 * 1024 * 1024
 
 # Images up to this size go inline as base64; the docs keep `data` "for small media files".
 INLINE_MAX_BYTES = 4 * 1024 * 1024
-_MAX_BYTES: dict[str, int] = {"image": IMAGE_MAX_BYTES, "video": VIDEO_SOURCE_MAX_BYTES, "audio": AUDIO_MAX_BYTES}
+MAX_BYTES: dict[str, int] = {"image": IMAGE_MAX_BYTES, "video": VIDEO_SOURCE_MAX_BYTES, "audio": AUDIO_MAX_BYTES}
 # Kernel pseudo-filesystems: their "files" are process state and devices, never media, even when a
 # configured root (say "/") covers them.
 _SYSTEM_DIRS = (Path("/proc"), Path("/sys"), Path("/dev"))
@@ -80,6 +89,7 @@ class LocalMedia:
     height: int | None
     seconds: float | None
     inline: bytes | None
+    identity: tuple[int, int, int, int] = (0, 0, 0, 0)  # device, inode, size, mtime (ns) of the checked file
 
 
 def inspect_local(raw: str, want: Want, name: str, roots: Sequence[Path], working_dir: Path) -> LocalMedia:
@@ -89,10 +99,74 @@ def inspect_local(raw: str, want: Want, name: str, roots: Sequence[Path], workin
     try:
         fd = os.open(path, _OPEN_FLAGS)
         with os.fdopen(fd, "rb") as handle:
-            _check_same_file(os.fstat(fd), status, name, raw)
-            return _examine(handle, path, status.st_size, want, name, raw)
+            opened = os.fstat(fd)
+            _check_same_file(opened, status, name, raw)
+            media = _examine(handle, path, status.st_size, want, name, raw)
     except OSError as exc:  # a link swapped in (O_NOFOLLOW), permission denied, an I/O error
         raise RefError(f"{name}: {shown(raw)} cannot be read ({_reason(exc)})") from None
+    return dataclasses.replace(media, identity=_identity(opened))
+
+
+def open_checked(media: LocalMedia) -> BinaryIO:
+    """`media`'s file, opened again to be sent: only if it is still the file that was checked (no link
+    followed, same device, inode, size and modification time). Raises `RefError` otherwise."""
+    try:
+        fd = os.open(media.path, _OPEN_FLAGS)
+    except OSError as exc:
+        raise RefError(f"{media.path.name} cannot be read any more ({_reason(exc)}); nothing was sent") from None
+    handle = os.fdopen(fd, "rb")
+    opened = os.fstat(fd)
+    if not stat.S_ISREG(opened.st_mode) or _identity(opened) != media.identity:
+        handle.close()
+        raise RefError(f"{media.path.name} changed after it was checked; nothing was sent, call again")
+    _blocking(fd)
+    return handle
+
+
+def open_unchecked(path: Path) -> BinaryIO:
+    """A file the caller made itself (a scratch copy), opened without following a link; OSError if not."""
+    fd = os.open(path, _OPEN_FLAGS)
+    handle = os.fdopen(fd, "rb")
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        handle.close()
+        raise IsADirectoryError(path)
+    _blocking(fd)
+    return handle
+
+
+def _identity(status: os.stat_result) -> tuple[int, int, int, int]:
+    return status.st_dev, status.st_ino, status.st_size, status.st_mtime_ns
+
+
+def _blocking(fd: int) -> None:
+    """O_NONBLOCK kept a FIFO swapped in from hanging the open; a regular file reads the same either way,
+    but streaming readers expect blocking reads."""
+    if hasattr(os, "set_blocking"):
+        os.set_blocking(fd, True)
+
+
+def decode_data_uri(uri: str, name: str, max_bytes: int) -> tuple[str, bytes]:
+    """(the claimed media type, the bytes) of a `data:` URI, refused by its size before it is decoded: a
+    payload of 100 MB never becomes 75 MB of bytes in memory only to be refused."""
+    header, comma, payload = uri[len("data:") :].partition(",")
+    if not comma:
+        raise RefError(f"{name}: the data: URI has no ',' before its payload")
+    parts = header.split(";")
+    encoded = "base64" in parts[1:]
+    # base64 holds 3 bytes per 4 characters; a percent-encoded payload holds at most one per character.
+    at_least = len(payload) * 3 // 4 - 2 if encoded else len(payload) // 3
+    if at_least > max_bytes:
+        raise RefError(
+            f"{name}: the data: URI holds about {at_least / 2**20:.1f} MB, over the {max_bytes / 2**20:.0f} MB "
+            "allowed here; give a path to the file or a URL instead"
+        )
+    try:
+        data = base64.b64decode(payload, validate=True) if encoded else unquote_to_bytes(payload)
+    except (binascii.Error, ValueError):
+        raise RefError(f"{name}: the data: URI payload is not valid base64") from None
+    if len(data) > max_bytes:
+        raise RefError(f"{name}: the data: URI holds {len(data) / 2**20:.1f} MB, over {max_bytes / 2**20:.0f} MB")
+    return parts[0] or "text/plain", data
 
 
 def confine(raw: str, name: str, roots: Sequence[Path], working_dir: Path) -> tuple[Path, os.stat_result]:
@@ -102,8 +176,8 @@ def confine(raw: str, name: str, roots: Sequence[Path], working_dir: Path) -> tu
     allowed folders (they are all "outside", whether they exist or not)."""
     if "\x00" in raw:
         raise RefError(f"{name}: the path contains a NUL character")
-    candidate = _absolute(raw, name, working_dir)
     allowed = [_real(root, working_dir) for root in roots]
+    candidate = _absolute(raw, name, working_dir, allowed)
     # realpath, not resolve(): in non-strict mode it never raises (3.11 raises on a loop) and never
     # tells anything about a path outside the roots.
     if not _inside(Path(os.path.realpath(candidate)), allowed):
@@ -131,11 +205,15 @@ def _resolve(candidate: Path, name: str, raw: str, working_dir: Path) -> Path:
         raise RefError(f"{name}: {shown(raw)} cannot be read ({_reason(exc)})") from None
 
 
-def _absolute(raw: str, name: str, working_dir: Path) -> Path:
+def _absolute(raw: str, name: str, working_dir: Path, allowed: Sequence[Path]) -> Path:
     try:
         candidate = Path(raw).expanduser()
-    except RuntimeError:  # "~" with no home directory to expand it to
-        raise RefError(f"{name}: cannot expand '~' in {shown(raw)}; give an absolute path") from None
+    except RuntimeError:
+        if raw == "~" or raw.startswith(("~/", "~" + os.sep)):  # no home directory to expand it to
+            raise RefError(f"{name}: cannot expand '~' in {shown(raw)}; give an absolute path") from None
+        # "~someone" who is not a user here: said as for any path outside, so that whether a user of that
+        # name exists cannot be learnt from the answer.
+        raise RefError(_outside_message(name, raw, allowed)) from None
     return candidate if candidate.is_absolute() else working_dir / candidate
 
 
@@ -171,7 +249,7 @@ def _check_plain_file(path: Path, status: os.stat_result, name: str, raw: str) -
 
 def _check_size(size: int, want: Want, name: str, raw: str) -> None:
     """Before any byte is read: a huge (or sparse) file is refused by its size alone."""
-    limit = _MAX_BYTES[want]
+    limit = MAX_BYTES[want]
     if size > limit:
         raise RefError(
             f"{name}: {shown(raw)} is {size / 2**20:.1f} MB, over the API's {limit // 2**20} MB limit"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import os
 import warnings
 from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
@@ -92,13 +93,9 @@ def _resolver(tool: str, context: RefContext) -> Resolver:
 
 
 async def media_context(ctx: Context[Any, Any], refs: Iterable[RefLike | None], *, dry_run: bool) -> RefContext:
-    """What the MediaRefs of this call may reach: the output dir, the working dir, LUMA_MCP_INPUT_DIRS and
-    the client's MCP roots (asked for only when a local path is actually given)."""
+    """What the MediaRefs of this call may reach (see `allowed_roots`)."""
     runtime = runtime_of(ctx)
-    settings = runtime.settings
-    roots = [settings.output_dir, Path.cwd(), *settings.input_dirs]
-    if any(ref is not None and ref.path is not None for ref in refs):
-        roots += await client_roots(ctx)
+    roots = await allowed_roots(ctx, ask_client=any(ref is not None and ref.path is not None for ref in refs))
 
     async def saved_path_of(generation_id: str) -> Path | None:
         record = await runtime.history.get(generation_id)
@@ -109,10 +106,50 @@ async def media_context(ctx: Context[Any, Any], refs: Iterable[RefLike | None], 
     )
 
 
+async def allowed_roots(ctx: Context[Any, Any], *, ask_client: bool = True) -> list[Path]:
+    """The folders local paths may be read from: the output dir and LUMA_MCP_INPUT_DIRS (configured, so
+    taken as they are); the working dir and, over stdio, the client's MCP roots (implicit, so never `/`,
+    the home folder or a system folder: a server started in `/` must not open the whole disk). The
+    client is asked for its roots only when `ask_client` (a local path was given)."""
+    settings = runtime_of(ctx).settings
+    implicit = [Path.cwd(), *(await client_roots(ctx) if ask_client else [])]
+    return [settings.output_dir, *settings.input_dirs, *(root for root in implicit if not too_wide(root))]
+
+
+def too_wide(root: Path) -> bool:
+    """`/` (or a drive), the home folder or one holding it, or a system folder: never allowed implicitly."""
+    real = Path(os.path.realpath(root))
+    home = Path(os.path.realpath(Path.home())) if _has_home() else None
+    if real == Path(real.anchor) or (home is not None and home.is_relative_to(real)):
+        return True
+    return any(real == folder or (inside and real.is_relative_to(folder)) for folder, inside in _system_folders())
+
+
+def _has_home() -> bool:
+    try:
+        Path.home()
+    except RuntimeError:
+        return False
+    return True
+
+
+_SYSTEM = ("/etc", "/usr", "/bin", "/sbin", "/lib", "/lib64", "/boot", "/dev", "/proc", "/sys", "/root", "/System")
+_SYSTEM_TOPS = ("/var", "/opt", "/private", "/private/var", "/Applications", "/Library", "/Users", "/home")
+
+
+def _system_folders() -> list[tuple[Path, bool]]:
+    """(folder, whether all inside it is the system's too): projects live in /var/www or /opt/app, never
+    in /usr or /etc."""
+    windows = [os.environ.get(name, "") for name in ("SYSTEMROOT", "PROGRAMFILES", "PROGRAMFILES(X86)")]
+    listed = [(name, True) for name in (*_SYSTEM, *windows)] + [(name, False) for name in _SYSTEM_TOPS]
+    return [(Path(os.path.realpath(name)), inside) for name, inside in listed if name]
+
+
 async def client_roots(ctx: Context[Any, Any]) -> list[Path]:
-    """The client's file:// roots, when it declares the roots capability; none if it cannot say."""
+    """The client's file:// roots, when it declares the roots capability and runs on this machine (stdio:
+    over HTTP the client is remote, and its roots name its own disk, not ours); none if it cannot say."""
     capabilities = ctx.client_capabilities
-    if capabilities is None or capabilities.roots is None:
+    if capabilities is None or capabilities.roots is None or ctx.headers is not None:
         return []
     try:
         with anyio.fail_after(ROOTS_TIMEOUT), warnings.catch_warnings():

@@ -39,6 +39,11 @@ class GenerationResult(BaseModel):
     failure_reason: str | None = None
     estimated_cost_usd: float | None = None
     estimated_credits: int | None = Field(None, description="Hedra: the price in its credits")
+    saved: bool | None = Field(
+        None,
+        description="Completed: whether every output is saved on disk (false: see save_error and next_step).",
+    )
+    save_error: str | None = Field(None, description="Why saving failed; the job itself completed and is paid.")
     next_step: str
     sandbox: bool = Field(False, description="true: an emulator answered; nothing real was made or bought")
     dry_run: bool = False
@@ -71,6 +76,11 @@ def next_step_for(result: GenerationResult, waited: float | None = None) -> str:
         )
     if result.state == "failed":
         return _after_failure(result)
+    if result.save_error is not None:
+        return (
+            f"Completed, but not saved here: {result.save_error}. Then call get_generation with "
+            f"generation_id='{gen_id}' and download=true to save it; chain further work with the same id."
+        )
     saved = [output.path for output in result.outputs if output.path]
     where = f"Saved to {saved[0]}. " if saved else "Call get_generation with download=true to save it. "
     return f"{where}Chain further work from it with generation_id='{gen_id}'."
@@ -136,5 +146,7 @@ def summary(result: GenerationResult) -> str:
     if result.failure_reason:
         head += f" Reason: {result.failure_reason}"
     files = "".join(f"\nSaved: {output.path}" for output in result.outputs if output.path)
+    if result.save_error is not None:
+        files += f"\nNot saved: {result.save_error}"
     sandbox = "\nSandbox: an emulator answered; nothing real was made or bought." if result.sandbox else ""
     return f"{head}{files}{sandbox}\nNext: {result.next_step}"

@@ -12,7 +12,7 @@ from urllib.parse import unquote, urlsplit
 
 import anyio.to_thread
 
-from ...media.local import RefError, RefLike, inspect_local
+from ...media.local import LocalMedia, RefError, RefLike, decode_data_uri, inspect_local, open_checked
 from ...media.sniff import sniff_kind
 from ..base import Generation
 from ..errors import ProviderError
@@ -37,14 +37,12 @@ async def image_url(ref: RefLike, *, field: str, roots: Sequence[Path], lookup: 
 
 def _given_url(url: str, name: str) -> str:
     if url.startswith("data:"):
-        header, _, payload = url.partition(",")
-        try:
-            raw = base64.b64decode(payload, validate=True) if header.endswith(";base64") else b""
-        except ValueError:
-            raw = b""
+        if not url.partition(",")[0].endswith(";base64"):
+            raise RefError(f"{name}: give a base64 data:image/... URI of a PNG, JPEG or WebP image")
+        # Refused by its size before it is decoded; decoded only to be sniffed.
+        _, raw = decode_data_uri(url, name, DATA_URI_MAX_BYTES)
         if sniff_kind(raw[:64]) != "image":
             raise RefError(f"{name}: give a base64 data:image/... URI of a PNG, JPEG or WebP image")
-        _check_size(len(raw), name)
         return url
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
@@ -59,8 +57,14 @@ def _given_url(url: str, name: str) -> str:
 async def _local(raw: str, name: str, roots: Sequence[Path]) -> str:
     media = await anyio.to_thread.run_sync(inspect_local, raw, "image", name, tuple(roots), Path.cwd())
     _check_size(media.size, name)
-    data = media.inline if media.inline is not None else await anyio.Path(media.path).read_bytes()
+    data = media.inline if media.inline is not None else await anyio.to_thread.run_sync(_read_checked, media)
     return f"data:{media.media_type};base64,{base64.b64encode(data).decode('ascii')}"
+
+
+def _read_checked(media: LocalMedia) -> bytes:
+    """The bytes of the file that passed the checks, never of one swapped in since."""
+    with open_checked(media) as handle:
+        return handle.read(media.size)
 
 
 def _check_size(size: int, name: str) -> None:

@@ -4,27 +4,28 @@
 (sent as `start_keyframe_url`, no upload); a local file is confined, sniffed and measured where it is;
 a `data:` URI, an audio URL (Hedra takes no audio URL) or an image generation's output is fetched into
 `scratch`, within the size limits, and checked the same way. `upload` then sends a staged file as an
-asset, after the caller has priced the request and had it confirmed.
+asset, after the caller has priced the request and had it confirmed: a file of the user's is first copied
+into `scratch` from a descriptor that is still the file that passed the checks, so a link or another file
+swapped in since is refused, never sent (the scratch folder is the caller's private temporary folder).
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
+import shutil
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any, Literal
-from urllib.parse import unquote, unquote_to_bytes, urlsplit
+from urllib.parse import unquote, urlsplit
 
 import anyio
 import anyio.to_thread
 
-from ...media.download import DownloadFailed, save_url
-from ...media.local import RefError, RefLike, inspect_local
+from ...media.download import DownloadFailed, UrlExpired, save_url
+from ...media.local import MAX_BYTES, LocalMedia, RefError, RefLike, decode_data_uri, inspect_local, open_checked
 from ..base import Generation
-from ..errors import ProviderError
+from ..errors import InvalidRequest, ProviderError
 from .rules import URL_MAX_CHARS, slot_limits
 
 if TYPE_CHECKING:
@@ -46,6 +47,9 @@ class Staged:
     path: Path | None = None
     media_type: str | None = None
     seconds: float | None = None
+    size: int = 0
+    checked: LocalMedia | None = None  # a file of the user's: copied into `scratch` when uploaded
+    scratch: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -86,9 +90,26 @@ async def stage_audio(ref: RefLike, field: str, where: Where) -> Staged:
 
 
 async def upload(api: HedraApi, staged: Staged) -> str:
-    """The asset id of the staged file, uploaded now (free; never before the money checks)."""
+    """The asset id of the staged file, uploaded now (free; never before the money checks). Raises
+    `InvalidRequest` when a file of the user's changed after its checks (nothing was sent)."""
     assert staged.path is not None and staged.media_type is not None, "only staged files are uploaded"
-    return await api.upload_asset(staged.path, staged.kind, staged.media_type, str(uuid.uuid4()))
+    path = staged.path
+    if staged.checked is not None and staged.scratch is not None:
+        try:
+            path = await anyio.to_thread.run_sync(_copy_checked, staged.checked, staged.scratch)
+        except RefError as exc:
+            raise InvalidRequest(str(exc)) from None
+    return await api.upload_asset(path, staged.kind, staged.media_type, str(uuid.uuid4()))
+
+
+def _copy_checked(media: LocalMedia, scratch: Path) -> Path:
+    """A private copy of what passed the checks, under the file's own name (Hedra shows it)."""
+    folder = scratch / f"upload-{uuid.uuid4().hex[:8]}"
+    folder.mkdir()
+    copy = folder / media.path.name
+    with open_checked(media) as source, copy.open("xb") as sink:
+        shutil.copyfileobj(source, sink)
+    return copy
 
 
 async def _local_or_inline(ref: RefLike, kind: Kind, field: str, where: Where, limits: Mapping[str, int]) -> Staged:
@@ -96,7 +117,8 @@ async def _local_or_inline(ref: RefLike, kind: Kind, field: str, where: Where, l
         staged = await _checked(ref.path, kind, f"{field}.path", where, roots=where.roots)
     else:
         assert ref.url is not None
-        staged = await _checked(await _write_data_uri(ref.url, f"{field}.url", where), kind, f"{field}.url", where)
+        written = await _write_data_uri(ref.url, f"{field}.url", where, kind, limits)
+        staged = await _checked(written, kind, f"{field}.url", where)
     _check_size(staged, f"{field}", limits)
     return staged
 
@@ -104,17 +126,21 @@ async def _local_or_inline(ref: RefLike, kind: Kind, field: str, where: Where, l
 async def _checked(raw: str | Path, kind: Kind, name: str, where: Where, roots: Sequence[Path] | None = None) -> Staged:
     allowed = tuple(roots if roots is not None else (where.scratch,))
     media = await anyio.to_thread.run_sync(inspect_local, str(raw), kind, name, allowed, Path.cwd())
-    return Staged(kind, path=media.path, media_type=media.media_type, seconds=media.seconds)
+    theirs = roots is not None  # the user's file, not one this call wrote into its scratch folder
+    return Staged(
+        kind,
+        path=media.path,
+        media_type=media.media_type,
+        seconds=media.seconds,
+        size=media.size,
+        checked=media if theirs else None,
+        scratch=where.scratch if theirs else None,
+    )
 
 
-async def _write_data_uri(uri: str, name: str, where: Where) -> Path:
-    header, comma, payload = uri[len("data:") :].partition(",")
-    if not comma:
-        raise RefError(f"{name}: the data: URI has no ',' before its payload")
-    try:
-        data = base64.b64decode(payload, validate=True) if header.endswith(";base64") else unquote_to_bytes(payload)
-    except (binascii.Error, ValueError):
-        raise RefError(f"{name}: the data: URI payload is not valid base64") from None
+async def _write_data_uri(uri: str, name: str, where: Where, kind: Kind, limits: Mapping[str, int]) -> Path:
+    most = limits.get("max_file_size_bytes") or MAX_BYTES[kind]
+    _, data = decode_data_uri(uri, name, most)  # refused by its size before it is decoded
     path = where.scratch / f"inline-{uuid.uuid4().hex[:8]}"
     await anyio.Path(path).write_bytes(data)
     return path
@@ -124,7 +150,7 @@ async def _fetch(url: str, kind: Kind, name: str, where: Where, limits: Mapping[
     destination = where.scratch / f"fetched-{kind}-{uuid.uuid4().hex[:8]}"
     try:
         await save_url(where.http, url, destination, max_bytes=limits.get("max_file_size_bytes"))
-    except DownloadFailed as exc:
+    except (DownloadFailed, UrlExpired) as exc:
         raise RefError(f"{name}: could not fetch it ({exc}); give a local file instead") from None
     return destination
 
@@ -158,7 +184,7 @@ async def _image_of_generation(generation_id: str, name: str, lookup: Lookup) ->
 
 def _check_size(staged: Staged, name: str, limits: Mapping[str, int]) -> None:
     most = limits.get("max_file_size_bytes")
-    size = staged.path.stat().st_size if staged.path is not None else 0
+    size = staged.size
     if most is not None and size > most:
         raise RefError(f"{name}: the file is {size / 2**20:.1f} MB, over Hedra's {most / 2**20:.0f} MB for it")
 

@@ -56,6 +56,8 @@ class LumaApi:
             ) from None
         except APIConnectionError as exc:
             raise connection_error(exc) from None
+        except UnicodeEncodeError:
+            raise unsendable() from None
         except (APIResponseValidationError, json.JSONDecodeError):
             raise errors.OutcomeUnknown(
                 "The Luma API's answer to the create request was unreadable; it may have accepted it."
@@ -68,6 +70,8 @@ class LumaApi:
             raise status_error(exc, creating=False) from None
         except APIConnectionError as exc:
             raise errors.Unavailable(f"Could not reach the Luma API ({_cause(exc)}).") from None
+        except UnicodeEncodeError:
+            raise unsendable() from None
         except (APIResponseValidationError, json.JSONDecodeError):
             raise errors.Unavailable("The Luma API's answer was unreadable.") from None
 
@@ -110,12 +114,35 @@ def status_error(exc: APIStatusError, *, creating: bool) -> errors.ProviderError
     return errors.Unavailable(said, status=status, detail=detail)
 
 
+# Failures raised before a byte of the request left: refused or unresolvable hosts, a pool with no free
+# connection, and requests h11/httpx would not even write (a key with a line break, a URL without a scheme).
+_NOTHING_SENT = (
+    httpx.ConnectError,
+    httpx.ConnectTimeout,
+    httpx.PoolTimeout,
+    httpx.UnsupportedProtocol,
+    httpx.LocalProtocolError,
+    httpx.InvalidURL,
+)
+
+
 def connection_error(exc: APIConnectionError) -> errors.ProviderError:
-    # Refused or unresolvable: nothing reached the API, so nothing was bought.
-    if isinstance(exc.__cause__, httpx.ConnectError | httpx.ConnectTimeout):
-        return errors.Unavailable(f"Could not reach the Luma API ({_cause(exc)}); nothing was submitted.")
+    # Nothing reached the API, so nothing was bought: say so, and let the create be retried or dropped.
+    if isinstance(exc.__cause__, _NOTHING_SENT):
+        return errors.Unavailable(
+            f"Could not reach the Luma API ({_cause(exc)}); nothing was sent, nothing was submitted."
+        )
     return errors.OutcomeUnknown(
         f"The connection to the Luma API broke after the request was sent ({_cause(exc)}); it may have been accepted."
+    )
+
+
+def unsendable() -> errors.ProviderError:
+    """A header value HTTP cannot carry (a key with typographic quotes or other non-ASCII): refused before
+    sending. The message never quotes the key."""
+    return errors.Unavailable(
+        "The request could not be sent: the API key holds a character HTTP headers cannot carry (check "
+        "LUMA_AGENTS_API_KEY for quotes or spaces); nothing was sent, nothing was submitted."
     )
 
 
