@@ -24,7 +24,7 @@ from ..providers.base import Generation
 from .base import LumaTool, ToolArgs, describe_violations, make_tool
 from .common import DryRun, MediaRef, WaitSeconds, generation_tool
 from .jobs import runtime_of, submit
-from .media import client_roots
+from .media import allowed_roots
 
 DEFAULT_MODEL = "together/hedra-avatar"  # contract, generate_avatar_video
 _PLACEHOLDER_ASSET = "00000000-0000-4000-8000-000000000000"
@@ -185,8 +185,7 @@ async def _where(ctx: Context[Any, Any], scratch: Path, model: dict[str, Any] | 
     from ..providers.hedra.media import Where
 
     runtime = runtime_of(ctx)
-    settings = runtime.settings
-    roots = [settings.output_dir, Path.cwd(), *settings.input_dirs, *await client_roots(ctx)]
+    roots = await allowed_roots(ctx)
 
     async def lookup(generation_id: str) -> Generation:
         return await runtime.provider_for_id(generation_id).get(generation_id)

@@ -7,7 +7,6 @@ and the provider's wire paths back onto tool arguments in messages.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mcp.server.mcpserver import Context
@@ -20,7 +19,7 @@ from ..providers.aimlapi.media import image_url
 from ..providers.base import Generation
 from .common import refuse_unsupported
 from .jobs import runtime_of, submit, validate
-from .media import client_roots
+from .media import allowed_roots
 from .video import check_extendable
 
 if TYPE_CHECKING:
@@ -109,10 +108,7 @@ async def _image(ctx: Context[Any, Any], ref: Any, field: str) -> str | None:
     if ref is None:
         return None
     runtime = runtime_of(ctx)
-    settings = runtime.settings
-    roots = [settings.output_dir, Path.cwd(), *settings.input_dirs]
-    if ref.path is not None:
-        roots += await client_roots(ctx)
+    roots = await allowed_roots(ctx, ask_client=ref.path is not None)
 
     async def lookup(generation_id: str) -> Generation:
         return await runtime.provider_for_id(generation_id).get(generation_id)

@@ -104,3 +104,17 @@ async def test_a_dry_run_reads_the_catalog_and_nothing_else(
         )
     assert not result.is_error
     assert beyond_catalog(avatar) == [] and calls(avatar)
+
+
+async def test_a_server_started_in_the_root_folder_does_not_open_the_whole_disk(
+    settings: Settings, sandbox: Sandbox, avatar: HedraEmulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "face.png").write_bytes(png())
+    monkeypatch.chdir("/")  # the working dir is an implicit root, except when it is `/` or home
+    args = {"image": {"path": str(elsewhere / "face.png")}, "script": SCRIPT, "voice_id": VOICE_ID}
+    async with session(settings, sandbox) as client:
+        message = await call_error(client, "generate_avatar_video", args)
+    assert "outside the folders" in message, message
+    assert beyond_catalog(avatar) == [] and avatar.uploads() == []
