@@ -15,7 +15,6 @@ Every refusal is a `RefError` whose message names the field and says what to giv
 from __future__ import annotations
 
 import base64
-import binascii
 import urllib.parse
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -25,12 +24,14 @@ from typing import TYPE_CHECKING, Literal
 import anyio.to_thread
 
 from ...media import probe
-from ...media.local import LocalMedia, RefError, RefLike, inspect_local, shown
+from ...media.local import LocalMedia, RefError, RefLike, decode_data_uri, inspect_local, shown
 from ...media.sniff import SNIFF_BYTES, sniff_kind
 from ..errors import NotFound, ProviderError
 from .requests import WireRef
 from .rules import check_source_duration
 from .rules.vocabulary import IMAGE_MAX_BYTES, VIDEO_SOURCE_MAX_BYTES, VIDEO_TYPES
+
+URL_MAX_CHARS = 2048  # [G] as on the AI/ML API: no documented limit, but no real media URL is longer
 
 if TYPE_CHECKING:
     import httpx
@@ -145,6 +146,8 @@ async def _video_url(url: str, name: str) -> ResolvedRef:
 
 def _http_suffix(url: str, name: str) -> str:
     """The lower-cased extension of an http(s) URL's path; refuses anything else."""
+    if len(url) > URL_MAX_CHARS:  # and never echoed: a long URL would flood the agent's context
+        raise RefError(f"{name}: the URL is {len(url)} characters, over {URL_MAX_CHARS}; use a shorter one")
     parsed = urllib.parse.urlsplit(url)
     if parsed.scheme not in ("http", "https") or not parsed.netloc:
         raise RefError(f"{name}: give an http(s) URL Luma can fetch, or a data: URI")
@@ -152,7 +155,7 @@ def _http_suffix(url: str, name: str) -> str:
 
 
 def _image_data(uri: str, name: str) -> WireRef:
-    claimed, raw = _decode_data_uri(uri, name)
+    claimed, raw = decode_data_uri(uri, name, IMAGE_MAX_BYTES)
     if not claimed.startswith("image/"):
         raise RefError(f"{name}: the data: URI holds {claimed[:60]}, but an image is wanted here")
     head = raw[:SNIFF_BYTES]
@@ -165,7 +168,7 @@ def _image_data(uri: str, name: str) -> WireRef:
 
 
 async def _video_data(uri: str, name: str) -> ResolvedRef:
-    _, raw = _decode_data_uri(uri, name)
+    _, raw = decode_data_uri(uri, name, VIDEO_SOURCE_MAX_BYTES)
     head = raw[:SNIFF_BYTES]
     kind, media_type = sniff_kind(head), probe.media_type(head)
     if kind != "video" or media_type is None:
@@ -177,20 +180,6 @@ async def _video_data(uri: str, name: str) -> ResolvedRef:
         raise RefError(f"{name}: the data: URI's video could not be decoded; re-encode it as H.264 MP4")
     wire = {"data": base64.b64encode(raw).decode("ascii"), "media_type": media_type}
     return ResolvedRef(wire, "video", _known(info.seconds), info.width, info.height)
-
-
-def _decode_data_uri(uri: str, name: str) -> tuple[str, bytes]:
-    """(the claimed media type, the bytes) of a data: URI."""
-    header, comma, payload = uri[len("data:") :].partition(",")
-    if not comma:
-        raise RefError(f"{name}: the data: URI has no ',' before its payload")
-    parts = header.split(";")
-    if "base64" not in parts[1:]:
-        return parts[0] or "text/plain", urllib.parse.unquote_to_bytes(payload)
-    try:
-        return parts[0] or "text/plain", base64.b64decode(payload, validate=True)
-    except (binascii.Error, ValueError):
-        raise RefError(f"{name}: the data: URI payload is not valid base64") from None
 
 
 def _check_size(size: int, kind: Want, name: str) -> None:
@@ -293,7 +282,7 @@ async def _upload(media: LocalMedia, raw: str, name: str, ctx: RefContext) -> st
         return await upload_file(
             ctx.api,
             ctx.http,
-            media.path,
+            media,  # streamed from the descriptor that passed the checks, not re-opened by path
             media.media_type,
             poll_interval=ctx.upload_poll_interval,
             timeout=ctx.upload_timeout,
