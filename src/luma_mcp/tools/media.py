@@ -1,14 +1,9 @@
-"""MediaRef arguments -> wire references, in two passes.
-
-A tool builds its request body twice. First with placeholders of the right shape, made without any
-I/O, so the API's rules are checked before anything is read, looked up or uploaded: an invalid call
-sends not even a GET. Then with the real references (lookups, local files, uploads), for the body
-that is actually sent.
-"""
+"""MediaRef arguments -> wire references: the placeholders a body is first checked with (made without
+any I/O, so an invalid call sends not even a GET), the context real references are resolved in, and
+the folders local files may be read from. tools/luma_submit.py runs the passes."""
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import os
 import warnings
@@ -19,13 +14,11 @@ from urllib.parse import unquote, urlsplit
 
 import anyio
 from mcp.server.mcpserver import Context
-from mcp.server.mcpserver.exceptions import ToolError
 from mcp.shared.exceptions import MCPDeprecationWarning
-from mcp_types import CallToolResult
 
-from ..providers.luma.media import RefContext, RefError, RefLike, ResolvedRef, resolve_ref, url_ref
+from ..providers.luma.media import RefContext, RefError, RefLike, ResolvedRef, url_ref
 from ..providers.luma.requests import Body
-from .jobs import runtime_of, submit, validate
+from .jobs import runtime_of
 
 logger = logging.getLogger(__name__)
 
@@ -42,30 +35,6 @@ class Resolver(Protocol):
 Build = Callable[[Resolver], Awaitable[tuple[Body, float | None]]]
 
 
-async def generate(
-    ctx: Context[Any, Any],
-    tool: str,
-    build: Build,
-    *,
-    refs: Iterable[RefLike | None],
-    wait_seconds: float | None,
-    dry_run: bool,
-    rename: Callable[[str], str],
-) -> CallToolResult:
-    """Check the rules on a placeholder body, then every reference without uploading anything, then (for a
-    real run with local files) upload and submit: a call refused at any step has sent no bytes."""
-    shaped, _ = await build(placeholder)
-    validate(tool, shaped, rename)
-    refs = list(refs)
-    checked = await media_context(ctx, refs, dry_run=True)
-    body, source_seconds = await build(_resolver(tool, checked))
-    if not dry_run and any(ref is not None and ref.path is not None for ref in refs):
-        body, source_seconds = await build(_resolver(tool, dataclasses.replace(checked, dry_run=False)))
-    return await submit(
-        ctx, tool, body, wait_seconds=wait_seconds, dry_run=dry_run, rename=rename, source_seconds=source_seconds
-    )
-
-
 async def placeholder(ref: RefLike, *, want: Want, field: str, source_for: str | None = None) -> ResolvedRef:
     """The shape `ref` will have on the wire, without touching the network or the disk."""
     if ref.url is not None and want == "image":
@@ -80,16 +49,6 @@ async def placeholder(ref: RefLike, *, want: Want, field: str, source_for: str |
     if ref.generation_id is not None:
         return ResolvedRef({"url": "https://placeholder.invalid/i.png"}, want)
     return ResolvedRef(dict(_PLACEHOLDER_IMAGE if want == "image" else _PLACEHOLDER_FILE), want)
-
-
-def _resolver(tool: str, context: RefContext) -> Resolver:
-    async def resolve(ref: RefLike, *, want: Want, field: str, source_for: str | None = None) -> ResolvedRef:
-        try:
-            return await resolve_ref(ref, want=want, field=field, ctx=context, source_for=source_for)
-        except RefError as exc:
-            raise ToolError(f"{tool}: {exc}. Nothing was sent and nothing was charged.") from None
-
-    return resolve
 
 
 async def media_context(ctx: Context[Any, Any], refs: Iterable[RefLike | None], *, dry_run: bool) -> RefContext:

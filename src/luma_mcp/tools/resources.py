@@ -6,8 +6,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-import anyio
-import anyio.to_thread
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
 from mcp_types import Resource
@@ -48,22 +46,6 @@ async def generation_json(generation_id: str, ctx: Context[Any, Any]) -> str:
     }
     data["saved_paths"] = {str(k): v for k, v in (record.paths if record else {}).items()}
     return json.dumps(data, indent=2)
-
-
-async def output_file(generation_id: str, index: str, ctx: Context[Any, Any]) -> bytes:
-    """A saved output's bytes (saved by a generation tool or get_generation)."""
-    record = await runtime_of(ctx).history.get(generation_id)
-    path = record.paths.get(int(index)) if record and index.isdigit() else None
-    if path is None:
-        raise ResourceNotFoundError(
-            f"Output {index} of '{generation_id}' is not saved here; get_generation with download=true saves it"
-        )
-    size = await anyio.to_thread.run_sync(lambda: Path(path).stat().st_size if Path(path).is_file() else -1)
-    if size < 0:
-        raise ResourceNotFoundError(f"{path} is gone; get_generation with download=true saves it again")
-    if size > MAX_RESOURCE_BYTES:
-        raise ResourceError(f"{path} is {size / 1e6:.0f} MB, too large to send as a resource; open the file instead")
-    return await anyio.Path(path).read_bytes()
 
 
 def sniff_mime(data: bytes) -> str:
