@@ -54,3 +54,9 @@ def test_the_cli_refuses_a_bad_value_without_a_traceback(tmp_path: Path) -> None
     )
     assert done.returncode != 0 and "LUMA_MCP_WAIT_SECONDS" in done.stderr and "Traceback" not in done.stderr
     assert done.stdout == ""
+
+
+def test_only_a_threshold_the_user_set_counts_as_explicit() -> None:
+    assert not Settings.from_env({}).confirm_above_explicit
+    assert Settings.from_env({"LUMA_MCP_CONFIRM_ABOVE_USD": "2"}).confirm_above_explicit
+    assert not Settings.from_env({"LUMA_MCP_CONFIRM_ABOVE_USD": "off"}).confirm_above_explicit

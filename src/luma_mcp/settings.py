@@ -53,6 +53,9 @@ class Settings:
     api_timeout_seconds: float = 30.0
     # Where the client can ask its user (MCP elicitation), confirm any request estimated above this.
     confirm_above_usd: float | None = 2.0
+    # Whether the user set LUMA_MCP_CONFIRM_ABOVE_USD to a number: only their own threshold may turn a
+    # client that cannot be asked away (tools/confirm.py).
+    confirm_above_explicit: bool = False
     aimlapi_key: SecretStr | None = None
     aimlapi_base_url: str = DEFAULT_AIMLAPI_BASE_URL
     hedra_key: SecretStr | None = None
@@ -75,6 +78,8 @@ class Settings:
             sandbox_job_seconds=_number(env, "LUMA_MCP_SANDBOX_JOB_SECONDS", 8.0, 0, 3600),
             api_timeout_seconds=_number(env, "LUMA_MCP_API_TIMEOUT_SECONDS", 30.0, 0.1, 600),
             confirm_above_usd=_confirm_threshold(env),
+            confirm_above_explicit=_confirm_threshold(env) is not None
+            and bool(env.get("LUMA_MCP_CONFIRM_ABOVE_USD", "").strip()),
             aimlapi_key=_secret(env, "AIMLAPI_API_KEY", "AIML_API_KEY"),
             aimlapi_base_url=(env.get("AIMLAPI_BASE_URL") or DEFAULT_AIMLAPI_BASE_URL).rstrip("/"),
             hedra_key=_secret(env, "HEDRA_API_KEY"),

@@ -106,13 +106,7 @@ def refuse_if_unaskable(ctx: Context[Any, Any], settings: Settings, priced: Pric
 def explicit_threshold(settings: Settings) -> bool:
     """Whether the user set LUMA_MCP_CONFIRM_ABOVE_USD, rather than running on the default: only a threshold
     they chose may turn a client that cannot be asked away."""
-    # Settings.from_env records it as `confirm_above_explicit` where that field exists; without it, only a
-    # value other than the default can be known to be the user's.
-    stated = getattr(settings, "confirm_above_explicit", None)
-    if isinstance(stated, bool):
-        return stated
-    default = next(field.default for field in dataclasses.fields(Settings) if field.name == "confirm_above_usd")
-    return settings.confirm_above_usd is not None and settings.confirm_above_usd != default
+    return settings.confirm_above_explicit and settings.confirm_above_usd is not None
 
 
 async def confirm(ctx: Context[Any, Any], runtime: Runtime, priced: Priced) -> None:
