@@ -16,6 +16,18 @@ from . import errors
 
 READ_RETRIES = 2
 MAX_BACKOFF_SECONDS = 4.0
+# Failures raised before a byte of the request left: refused or unresolvable hosts, a pool with no free
+# connection, and requests httpx would not even write (a key with a line break or a non-ASCII character,
+# a URL without a scheme). A create that fails so bought nothing.
+NOTHING_SENT: tuple[type[Exception], ...] = (
+    httpx.ConnectError,
+    httpx.ConnectTimeout,
+    httpx.PoolTimeout,
+    httpx.UnsupportedProtocol,
+    httpx.LocalProtocolError,
+    httpx.InvalidURL,
+    UnicodeEncodeError,
+)
 
 
 async def read_with_retries(

@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 
 from .. import errors
-from ..http import read_with_retries, retry_after
+from ..http import NOTHING_SENT, read_with_retries, retry_after
 
 CREATE_PATH = "/v2/video/generations"
 POLL_PATH = "/v2/video/generations"
@@ -44,7 +44,7 @@ class AimlApi:
             response = await self._http.post(
                 self._base + CREATE_PATH, json=dict(body), headers=headers, timeout=self._timeout
             )
-        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+        except NOTHING_SENT as exc:
             raise errors.Unavailable(
                 f"Could not reach the AI/ML API ({type(exc).__name__}); nothing was sent."
             ) from None

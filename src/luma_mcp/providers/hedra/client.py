@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 
 from .. import errors
-from ..http import read_with_retries, retry_after
+from ..http import NOTHING_SENT, read_with_retries, retry_after
 
 UPLOAD_TIMEOUT_SECONDS = 300.0
 
@@ -53,7 +53,7 @@ class HedraApi:
             response = await self._http.post(
                 self._base + "/generations", json=dict(body), headers=self._headers, timeout=self._timeout
             )
-        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+        except NOTHING_SENT as exc:
             raise errors.Unavailable(f"Could not reach Hedra ({type(exc).__name__}); nothing was sent.") from None
         except httpx.HTTPError as exc:
             raise errors.OutcomeUnknown(

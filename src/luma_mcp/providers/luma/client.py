@@ -22,6 +22,7 @@ from luma_agents import (
 from luma_agents.types import Generation
 
 from .. import errors
+from ..http import NOTHING_SENT
 
 __all__ = ["Generation", "LumaApi"]
 
@@ -114,21 +115,9 @@ def status_error(exc: APIStatusError, *, creating: bool) -> errors.ProviderError
     return errors.Unavailable(said, status=status, detail=detail)
 
 
-# Failures raised before a byte of the request left: refused or unresolvable hosts, a pool with no free
-# connection, and requests h11/httpx would not even write (a key with a line break, a URL without a scheme).
-_NOTHING_SENT = (
-    httpx.ConnectError,
-    httpx.ConnectTimeout,
-    httpx.PoolTimeout,
-    httpx.UnsupportedProtocol,
-    httpx.LocalProtocolError,
-    httpx.InvalidURL,
-)
-
-
 def connection_error(exc: APIConnectionError) -> errors.ProviderError:
     # Nothing reached the API, so nothing was bought: say so, and let the create be retried or dropped.
-    if isinstance(exc.__cause__, _NOTHING_SENT):
+    if isinstance(exc.__cause__, NOTHING_SENT):
         return errors.Unavailable(
             f"Could not reach the Luma API ({_cause(exc)}); nothing was sent, nothing was submitted."
         )
