@@ -4,14 +4,20 @@ possibly bought. The start-up check keeps such keys and URLs out; these clients 
 
 from __future__ import annotations
 
-import pytest
+from typing import Any
 
-from conftest import loopback
+import httpx
+import pytest
+from mcp import Client
+
+from conftest import loopback, structured, text_of
 from luma_mcp.providers import errors
 from luma_mcp.providers.aimlapi.client import AimlApi
 from luma_mcp.providers.aimlapi.emulator import AimlEmulator
 from luma_mcp.providers.hedra.client import HedraApi
 from luma_mcp.providers.hedra.emulator import HedraEmulator
+from luma_mcp.server import build_server
+from luma_mcp.settings import Settings
 
 BAD_KEYS = ["line\nbreak", "smart\u201cquote"]
 
@@ -50,3 +56,23 @@ async def test_a_create_to_an_unusable_url_sent_nothing(base: str) -> None:
             await api.create_generation({"type": "video"})
     finally:
         await api.aclose()
+
+
+async def test_an_unexpected_failure_mid_create_is_kept_as_possibly_bought(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    original = httpx.AsyncClient.post
+
+    async def broken(self: httpx.AsyncClient, url: Any, *args: Any, **kwargs: Any) -> httpx.Response:
+        if str(url).endswith("/v2/video/generations"):
+            raise RuntimeError("a library bug after the bytes left")
+        return await original(self, url, *args, **kwargs)
+
+    monkeypatch.setattr(httpx.AsyncClient, "post", broken)  # httpx's, not ours: the server must survive it
+    async with Client(build_server(settings)) as client:
+        result = await client.call_tool("generate_video", {"prompt": "a kite", "model": "ray-2"})
+        listed = structured(await client.call_tool("list_generations", {}))
+    message = text_of(result)
+    assert result.is_error and "RuntimeError" in message and "Do not resubmit" in message, message
+    [entry] = listed["generations"]
+    assert entry["state"] == "unknown" and entry["id"] in message

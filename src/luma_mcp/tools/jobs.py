@@ -163,6 +163,14 @@ async def _create(
         except errors.ProviderError as exc:
             await runtime.history.forget_submission(record_id)
             raise ToolError(_refusal_message(tool, exc)) from None
+        except Exception as exc:  # a bug or an SDK surprise: the request may have left, so it may be bought
+            logger.exception("Unexpected failure while creating %s", record_id)
+            await runtime.history.mark_unknown(record_id, f"unexpected {type(exc).__name__} while sending")
+            raise PossiblyBought(
+                f"{tool}: an unexpected error ({type(exc).__name__}) broke off the request after it may have left. "
+                f"It is recorded in the history as '{record_id}' (state unknown; request id {request_id}). Do not "
+                f"resubmit yet: wait a minute, then check list_generations and your {DASHBOARDS[name]}."
+            ) from None
         await runtime.history.confirm_submission(record_id, generation.id, generation.state, generation.created_at)
     return generation
 
