@@ -128,6 +128,8 @@ async def _download(runtime: Runtime, generation: Generation, index: int, destin
             return None, f"{exc}; free some space, or set LUMA_MCP_OUTPUT_DIR to a writable folder"
         return None, f"the download failed ({exc})"
     await runtime.history.set_path(generation.id, index, destination)
+    size = await anyio.to_thread.run_sync(lambda: destination.stat().st_size)
+    logger.info("Saved output %d of %s: %s (%d bytes)", index, generation.id, destination, size)
     return str(destination), None
 
 

@@ -31,6 +31,7 @@ class GetGenerationArgs(ToolArgs):
     generation_id: GenerationId
     wait_seconds: WaitSeconds = 0
     download: bool = Field(True, description="Save finished outputs to the output folder (once).")
+    preview: bool = Field(False, description="Attach the preview image again for a job already seen finished.")
 
 
 class ListGenerationsArgs(ToolArgs):
@@ -70,7 +71,7 @@ async def get_generation(args: GetGenerationArgs, ctx: Context[Any, Any]) -> Cal
         ) from None
     except errors.ProviderError as exc:
         raise ToolError(f"get_generation: {exc} Try again in a few seconds; nothing is lost.") from None
-    result = await follow(ctx, generation, wait_seconds=args.wait_seconds, download=args.download)
+    result = await follow(ctx, generation, wait_seconds=args.wait_seconds, download=args.download, preview=args.preview)
     shown = result.structured_content or {}
     if shown.get("state") in ("queued", "processing") and client_supports_apps(ctx):
         # For the player's progress bar: elapsed time against the typical run, beside what the model reads.

@@ -78,6 +78,27 @@ async def submit(
     the body that is sent (e.g. uploads its media) and runs only once they have passed: a refused or
     declined call has sent nothing, and a call re-run to carry the user's answer uploads once."""
     runtime = runtime_of(ctx)
+    try:
+        return await _submit(ctx, runtime, tool, body, wait_seconds, dry_run, rename, source_seconds, provider,
+                             prepare, credits)  # fmt: skip
+    except ToolError as refused:  # the server's own account of why nothing (or maybe something) was bought
+        logger.info("%s refused: %s", tool, str(refused)[:300])
+        raise
+
+
+async def _submit(
+    ctx: Context[Any, Any],
+    runtime: Runtime,
+    tool: str,
+    body: dict[str, Any],
+    wait_seconds: float | None,
+    dry_run: bool,
+    rename: Callable[[str], str],
+    source_seconds: float | None,
+    provider: ProviderName,
+    prepare: Callable[[], Awaitable[dict[str, Any]]] | None,
+    credits: int | None,
+) -> CallToolResult:
     validate(tool, body, rename, provider)
     cost = await runtime.providers.price(provider, body, source_seconds)
     priced = Priced(tool, provider, body, cost, source_seconds)
@@ -172,6 +193,8 @@ async def _create(
                 f"resubmit yet: wait a minute, then check list_generations and your {DASHBOARDS[name]}."
             ) from None
         await runtime.history.confirm_submission(record_id, generation.id, generation.state, generation.created_at)
+        price = "unpriced" if cost is None else f"est. ${cost:.2f}"
+        logger.info("%s submitted to %s (%s, %s): %s", tool, name, model, price, generation.id)
     return generation
 
 
@@ -263,10 +286,14 @@ async def follow(
     body: dict[str, Any] | None = None,
     cost: float | None = None,
     credits: int | None = None,
+    preview: bool = False,
 ) -> CallToolResult:
-    """Wait (within budget) for `generation`, record what we learn, save outputs when done."""
+    """Wait (within budget) for `generation`, record what we learn, save outputs when done. The preview
+    image goes with a result the first time it is seen completed, or when `preview` asks for it again:
+    a job polled to death must not fill the context with the same picture."""
     runtime = runtime_of(ctx)
     record = await runtime.history.get(generation.id)
+    seen_done = record is not None and record.state == "completed" and bool(record.paths)
     if record is None:  # made elsewhere with the same key: remember it from now on
         await runtime.history.import_generation(
             generation.id, generation.provider, generation.type, generation.model, generation.created_at
@@ -285,6 +312,8 @@ async def follow(
         await runtime.history.update_state(
             generation.id, generation.state, generation.failure_code, generation.failure_reason
         )
+        failure = f" ({generation.failure_code}: {generation.failure_reason})" if generation.failure_code else ""
+        logger.info("%s is %s%s", generation.id, generation.state, failure)
     prompt = (record.prompt if record else "") or runtime.providers.describe(generation.provider, body)[2]
     saved = await save_outputs(runtime, generation, record.paths if record else {}, prompt, download=download)
     outputs = [
@@ -320,7 +349,7 @@ async def follow(
         save_error=next((item.error for item in saved if item.error), None),
     )
     result.next_step = next_step_for(result, _clock() - start)
-    return to_call_result(result, await _preview(saved))
+    return to_call_result(result, await _preview(saved) if preview or not seen_done else None)
 
 
 def progress_report(elapsed: float, latest: Generation, expected: float) -> tuple[float, float, str]:
