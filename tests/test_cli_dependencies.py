@@ -33,7 +33,7 @@ def normal(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
-def runtime_closure(root: str = "luma-mcp") -> set[str]:
+def runtime_closure(root: str = "luma-agents-mcp") -> set[str]:
     """Every distribution `root` needs to run, without extras and without dependency groups."""
     reached, todo = set(), [root]
     while todo:
