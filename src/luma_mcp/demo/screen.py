@@ -131,8 +131,9 @@ def next_steps(sandbox: bool) -> None:
 
 
 def launch_command() -> tuple[str, list[str]]:
-    """How a client starts this very copy: the checkout's locked environment, else the installed script.
+    """How a client starts this server: this checkout's locked environment, else the published package.
     Desktop apps do not see the shell's PATH, hence the full path where it is known."""
     if (CHECKOUT / "pyproject.toml").is_file() and (CHECKOUT / "uv.lock").is_file():
         return shutil.which("uv") or "uv", ["run", "--directory", str(CHECKOUT), "--frozen", "luma-mcp"]
-    return shutil.which("luma-mcp") or "luma-mcp", []
+    # Installed from a wheel: uvx runs the published package wherever the client starts it.
+    return shutil.which("uvx") or "uvx", ["luma-agents-mcp"]
