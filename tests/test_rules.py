@@ -113,7 +113,6 @@ BROKEN: list[tuple[str, dict[str, Any], str]] = [
     ("F5", reframe(hdr=True), "video.hdr"),
     ("F6", reframe(loop=True), "video.loop"),
     ("F6", reframe(start_frame=PNG), "video.start_frame"),
-    ("F8", reframe(resolution="1080p"), "video.resolution"),
     (
         "F10",
         reframe(source_position={"x_norm": 0, "y_norm": 0, "w_norm": 0, "h_norm": 1}),

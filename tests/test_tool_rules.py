@@ -41,7 +41,6 @@ INVALID: list[tuple[str, dict[str, Any], str]] = [
     ("edit_video", {**EDIT, "source": {"path": "/etc/hostname"}}, "source.path"),
     ("reframe_video", {"source": {"generation_id": G}}, "aspect_ratio"),
     ("reframe_video", {**REFRAME, "aspect_ratio": "3:1"}, "aspect_ratio"),
-    ("reframe_video", {**REFRAME, "resolution": "1080p"}, "resolution"),
     ("reframe_video", {**REFRAME, "source_position": {"x_norm": 0, "y_norm": 0, "w_norm": 0, "h_norm": 1}}, "w_norm"),
     ("reframe_video", {**REFRAME, "source_position": {"x_norm": 0, "y_norm": 0, "w_norm": 1}}, "h_norm"),
     ("reframe_video", {**REFRAME, "source_position": {"x_norm": 3, "y_norm": 0, "w_norm": 1, "h_norm": 1}}, "x_norm"),

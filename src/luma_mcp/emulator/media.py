@@ -1,9 +1,10 @@
-"""Synthetic media for the emulator: real MP4 / PNG / JPEG bytes made with PyAV.
+"""Synthetic media for the emulators: real MP4 / PNG / JPEG bytes made with PyAV.
 
-Frames are cheap to build (whole planes repeated from one row, no numpy) and visibly change over
-time: a bright bar sweeps left to right while the background hue rotates, so a contact sheet of a
-few frames shows motion. Content depends only on the `MediaSpec`, which lets one encode serve every
-generation with the same shape (a process-wide LRU cache keyed by the spec).
+What a clip shows is its `MediaSpec`'s scene (see `scene`): the prompt, the tool and "SANDBOX" on a
+band at the bottom, the request's images at their frames, the clip it extends, edits or reframes.
+A spec without a scene gets the plain picture: a bright bar sweeping over a rotating hue, so a contact
+sheet of a few frames shows motion. Content depends only on the spec, which lets one encode serve
+every request for it (a process-wide LRU cache keyed by the spec).
 
 PyAV is imported inside functions: importing the emulator must stay cheap.
 """
@@ -13,56 +14,59 @@ from __future__ import annotations
 import io
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
+from collections.abc import Iterable
 from fractions import Fraction
-from typing import TYPE_CHECKING, Literal, cast
+from typing import TYPE_CHECKING, cast
 
 import anyio.to_thread
+
+from .frames import Yuv, even, to_av
+from .spec import (
+    CONTENT_TYPES,
+    EXTENSIONS,
+    FPS,
+    Anchor,
+    MediaFormat,
+    MediaKind,
+    MediaSpec,
+    Mode,
+    Picture,
+    Scene,
+)
 
 if TYPE_CHECKING:
     from av.video.codeccontext import VideoCodecContext
     from av.video.frame import VideoFrame
 
-FPS = 24
-MediaKind = Literal["video", "image", "exr"]
-MediaFormat = Literal["mp4", "png", "jpeg", "rgba_png", "exr"]
+__all__ = [
+    "CONTENT_TYPES",
+    "EXTENSIONS",
+    "FPS",
+    "Anchor",
+    "MediaFormat",
+    "MediaKind",
+    "MediaSpec",
+    "Mode",
+    "Picture",
+    "Scene",
+    "encode_exr",
+    "encode_image",
+    "encode_video",
+    "even",
+    "image_size",
+    "render",
+    "render_async",
+    "render_cached",
+    "rescale_short_side",
+    "video_size",
+]
 
-CONTENT_TYPES: dict[str, str] = {
-    "mp4": "video/mp4",
-    "png": "image/png",
-    "rgba_png": "image/png",
-    "jpeg": "image/jpeg",
-    "exr": "image/x-exr",
-}
-EXTENSIONS: dict[str, str] = {"mp4": "mp4", "png": "png", "rgba_png": "png", "jpeg": "jpg", "exr": "exr"}
-
-# A 1080p 10 s clip of flat colour encodes to a few MB; 32 entries bounds the cache well under 200 MB.
+# A 1080p 10 s clip encodes to a few MB; 32 entries bounds the cache well under 200 MB.
 _CACHE_SIZE = 32
-
-
-@dataclass(frozen=True, slots=True)
-class MediaSpec:
-    """What to render. `frames` is 1 for stills; `variant` tells apart layers of one layering job."""
-
-    kind: MediaKind
-    width: int
-    height: int
-    frames: int
-    format: MediaFormat
-    variant: int = 0
-
-    @property
-    def content_type(self) -> str:
-        return CONTENT_TYPES[self.format]
-
-    @property
-    def filename(self) -> str:
-        return f"output.{EXTENSIONS[self.format]}"
-
-
-def even(value: float) -> int:
-    """Round to the nearest even integer >= 2 (yuv420p needs even sides)."""
-    return max(2, round(value / 2) * 2)
+# One encoder thread: x264's frame threads cost more CPU than they save on these simple pictures, and
+# make the file twice as big. A constant quantizer rather than a CRF: no rate-control analysis of every
+# frame, a quarter less CPU, and flat synthetic pictures look the same either way.
+_X264_OPTIONS = {"preset": "ultrafast", "qp": "30", "threads": "1"}
 
 
 def video_size(short_side: int, aspect: str) -> tuple[int, int]:
@@ -88,85 +92,55 @@ def rescale_short_side(width: int, height: int, short_side: int) -> tuple[int, i
     return short_side, even(height * short_side / width)
 
 
-# --- frame painting ---------------------------------------------------------------------------------
-
-
-def _hue_yuv(step: float) -> tuple[int, int, int]:
-    """A saturated colour that walks the hue circle as `step` goes 0 -> 1, in BT.601 YUV."""
-    sector, frac = divmod(step * 6.0, 1.0)
-    rise, fall = int(255 * frac), int(255 * (1 - frac))
-    corners = [(255, rise, 0), (fall, 255, 0), (0, 255, rise), (0, fall, 255), (rise, 0, 255), (255, 0, fall)]
-    r, g, b = corners[int(sector) % 6]
-    # Darkened so that the white bar stands out on every hue.
-    r, g, b = r * 3 // 5, g * 3 // 5, b * 3 // 5
-    y = int(16 + 0.257 * r + 0.504 * g + 0.098 * b)
-    u = int(128 - 0.148 * r - 0.291 * g + 0.439 * b)
-    v = int(128 + 0.439 * r - 0.368 * g - 0.071 * b)
-    return y, u, v
-
-
-def _paint_yuv(frame: VideoFrame, progress: float, hue: float) -> None:
-    y_value, u_value, v_value = _hue_yuv(hue)
-    luma = frame.planes[0]
-    bar_width = max(2, luma.width // 12)
-    bar_left = int((luma.width - bar_width) * progress)
-    row = bytearray([y_value]) * luma.line_size
-    row[bar_left : bar_left + bar_width] = b"\xeb" * bar_width
-    luma.update(bytes(row) * luma.height)
-    for plane, value in ((frame.planes[1], u_value), (frame.planes[2], v_value)):
-        plane.update(bytes([value]) * (plane.line_size * plane.height))
-
-
-def _frame(width: int, height: int, progress: float, hue: float) -> VideoFrame:
-    from av.video.frame import VideoFrame
-
-    frame = VideoFrame(width, height, "yuv420p")
-    _paint_yuv(frame, progress, hue)
-    return frame
-
-
 # --- encoders ---------------------------------------------------------------------------------------
 
 
-def encode_video(width: int, height: int, frames: int) -> bytes:
-    """H.264 yuv420p MP4 at 24 fps with exactly `frames` frames and no audio."""
+def encode_frames(frames: Iterable[tuple[Yuv, Yuv | None]], width: int, height: int) -> bytes:
+    """H.264 yuv420p MP4 at 24 fps of `frames` (all `width` x `height`, each with the band to lay over
+    its bottom, if any), no audio."""
     import av
 
     buffer = io.BytesIO()
     with av.open(buffer, mode="w", format="mp4") as container:
         stream = container.add_stream("libx264", rate=FPS)
         stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
-        stream.options = {"preset": "ultrafast", "crf": "30"}
-        for index in range(frames):
-            progress = index / max(1, frames - 1)
-            # The hue steps twice a second rather than every frame: whole-frame changes on every frame
-            # make x264 twice as slow and the file twice as big, for no visible gain.
-            hue_step = index // (FPS // 2)
-            frame = _frame(width, height, progress, (hue_step % 10) / 10)
-            frame.pts = index
-            container.mux(stream.encode(frame))
+        stream.options = dict(_X264_OPTIONS)
+        for index, (frame, band) in enumerate(frames):
+            picture = to_av(frame, band)
+            picture.pts = index
+            container.mux(stream.encode(picture))
         container.mux(stream.encode(None))
     return buffer.getvalue()
 
 
+def encode_video(width: int, height: int, frames: int) -> bytes:
+    """The plain clip (no scene) of exactly `frames` frames."""
+    return render(MediaSpec("video", width, height, frames, "mp4"))
+
+
 def encode_image(width: int, height: int, image_format: MediaFormat, variant: int = 0) -> bytes:
-    """One still: PNG, JPEG, or an RGBA PNG layer whose opaque region depends on `variant`."""
+    """The plain still (no scene): PNG, JPEG, or an RGBA PNG layer whose opaque region depends on `variant`."""
+    return render(MediaSpec("image", width, height, 1, image_format, variant))
+
+
+def encode_still(frame: Yuv, image_format: MediaFormat, variant: int = 0) -> bytes:
     import av
 
-    frame = _frame(width, height, progress=0.35, hue=(0.13 + 0.29 * variant) % 1.0)
+    lay = frame.layout
+    picture = to_av(frame)
     codec = "mjpeg" if image_format == "jpeg" else "png"
     if image_format == "jpeg":
-        frame = frame.reformat(format="yuvj420p")
+        picture = picture.reformat(format="yuvj420p")
     elif image_format == "rgba_png":
-        frame = _with_alpha(frame.reformat(format="rgba"), variant)
+        picture = _with_alpha(picture.reformat(format="rgba"), variant)
     else:
-        frame = frame.reformat(format="rgb24")
+        picture = picture.reformat(format="rgb24")
     context = cast("VideoCodecContext", av.CodecContext.create(codec, "w"))
-    context.width, context.height, context.pix_fmt = width, height, frame.format.name
+    context.width, context.height, context.pix_fmt = lay.width, lay.height, picture.format.name
     context.time_base = Fraction(1, FPS)
     if codec == "mjpeg":
         context.options = {"qscale": "3"}
-    packets = [*context.encode(frame), *context.encode(None)]
+    packets = [*context.encode(picture), *context.encode(None)]
     return b"".join(bytes(packet) for packet in packets)
 
 
@@ -192,11 +166,13 @@ def encode_exr() -> bytes:
 
 
 def render(spec: MediaSpec) -> bytes:
+    from .scene import layered_frames, still_frame
+
     if spec.kind == "video":
-        return encode_video(spec.width, spec.height, spec.frames)
+        return encode_frames(layered_frames(spec), spec.width, spec.height)
     if spec.kind == "exr":
         return encode_exr()
-    return encode_image(spec.width, spec.height, spec.format, spec.variant)
+    return encode_still(still_frame(spec), spec.format, spec.variant)
 
 
 # --- cache ------------------------------------------------------------------------------------------

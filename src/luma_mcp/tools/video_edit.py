@@ -96,7 +96,10 @@ class ReframeVideoArgs(ToolArgs):
     prompt: Annotated[str, Field(min_length=1, max_length=PROMPT_MAX_CHARS)] | None = Field(
         None, description="What to show in the new area; omitted: keep the scene as it is."
     )
-    resolution: Resolution = Field("720p", description="1080p is not available for 9:16 and 3:4.")
+    resolution: Resolution = Field(
+        "720p",
+        description="1080p to 9:16 or 3:4 is rolling out and may be refused (nothing charged); 720p always works.",
+    )
     source_position: SourcePosition | None = Field(None, description="Omit to center the source.")
     wait_seconds: WaitSeconds = None
     dry_run: DryRun = False
@@ -221,7 +224,7 @@ def video_edit_tools(default_wait: float) -> list[LumaTool]:
             title="Reframe a video",
             description=(
                 "Re-render a video (up to 30 s) at a new aspect ratio, filling the new area. SDR only; "
-                "720p about $0.12 per source second."
+                "720p about $0.12 per source second. Vertical 1080p may be refused while it rolls out."
             ),
             args_model=ReframeVideoArgs,
             default_wait=default_wait,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -9,11 +10,12 @@ from urllib.parse import quote
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from luma_mcp.emulator.media import render_async
+from luma_mcp.emulator import sources
+from luma_mcp.emulator.media import MediaSpec, Scene, render_async
 
 from ..rules import CLIENT_REQUEST_ID, bare_uuid, check_body
 from .config import OUT_OF_CREDITS, ErrorShape
-from .plan import build_job, resolve_anchors
+from .plan import PUBLIC_NAMES, build_job, plan_media, resolve_anchors
 from .responses import ApiError, authenticate, base_url, invalid, read_json_object, storage_error
 from .store import Failure, Job, JobStatus, credits
 
@@ -22,6 +24,7 @@ if TYPE_CHECKING:
 
 NOT_FOUND = "Generation not found"
 _NANOID = re.compile(r"[A-Za-z0-9_-]{21}")
+_MEDIA_PATH = re.compile(r".*/_media/(.+)\.mp4")
 # Pending words other models on this endpoint use (spec 6.3), for the `extended` switch.
 _EXTENDED_WORDS: dict[str, str] = {"queued": "waiting", "generating": "active"}
 _FAILURE_LOCATIONS: dict[str, list[str]] = {
@@ -36,6 +39,7 @@ class Generations:
         self.emulator = emulator
         self.store = emulator.store
         self.config = emulator.config
+        sources.register(self.spec_for_path)
 
     async def create(self, request: Request) -> Response:
         """Checks in the order of spec 12.2-12.4: auth, JSON, body rules, anchors, balance."""
@@ -51,6 +55,7 @@ class Generations:
         if job.price > self.store.balance():
             raise ApiError(403, OUT_OF_CREDITS)
         self.store.add(job)
+        job.media = plan_media(body, anchors, job, self.media_spec)
         content: dict[str, Any] = {"id": job.id, "status": "queued"}
         # Some models report usage at submit (spec 6.1); the spend headers mirror whatever the body says.
         charged = job.price if switches.usage_at_submit else 0.0
@@ -115,7 +120,20 @@ class Generations:
             return storage_error(403, "AccessDenied", "Request has expired")
         if verdict == "bad":
             return storage_error(403, "SignatureDoesNotMatch", "The request signature we calculated does not match.")
-        return Response(await render_async(job.spec), media_type="video/mp4")
+        return Response(await render_async(self.media_spec(job)), media_type="video/mp4")
+
+    def media_spec(self, job: Job) -> MediaSpec:
+        if job.media is not None:
+            return job.media
+        title = f"generate_video / {PUBLIC_NAMES.get(job.model, job.model)}"
+        return dataclasses.replace(job.spec, scene=Scene("generate", title))
+
+    def spec_for_path(self, path: str) -> MediaSpec | None:
+        """This emulator's videos by their `/_media/<id>.mp4` path, for `sources` (another emulator of the
+        sandbox handed one of them by URL)."""
+        match = _MEDIA_PATH.fullmatch(path)
+        job = self.store.job(match.group(1)) if match else None
+        return self.media_spec(job) if job is not None else None
 
 
 def _client_request_id(request: Request) -> str | None:

@@ -1,4 +1,6 @@
-"""What an accepted create becomes: its anchors, its output shape, its price, its schedule and its fate.
+"""What an accepted create becomes: its anchors, its output shape, its price, its schedule, its fate,
+and the scene its video shows (the prompt, the keyframe images, the clips it extends: see
+`luma_mcp.emulator.scene`).
 
 Prompt markers, for tests and demos (they only steer the emulator):
 - `__fail`: the job ends `error` after its normal run;
@@ -8,12 +10,15 @@ Prompt markers, for tests and demos (they only steer the emulator):
 
 from __future__ import annotations
 
+import dataclasses
+import re
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from luma_mcp.emulator.media import rescale_short_side, video_size
+from luma_mcp.emulator import sources
+from luma_mcp.emulator.media import FPS, Anchor, MediaSpec, Picture, Scene, rescale_short_side, video_size
 
 from ..rules import DEFAULT_ASPECT_RATIO, DEFAULT_DURATION, DEFAULT_RESOLUTION, FRAME_KEYS, MODELS, SHORT_SIDE
 from .catalog import canonical_price
@@ -26,6 +31,7 @@ MODERATED = "Prompt was rejected by the content filter"
 PUBLIC_NAMES: dict[str, str] = {wire: public for public, wire in MODELS.items()}
 # "Nearly twice as fast" (spec 3): flash runs on half of every configured phase.
 SPEED: dict[str, float] = {"luma/ray-2": 1.0, "luma/ray-flash-2": 0.5}
+_MARKERS = re.compile(r"__(?:fail|moderate|stall)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,3 +114,33 @@ def _apply_fate(job: Job, prompt: str, anchors: Anchors, config: AimlEmulatorCon
         job.failure = Failure("generation_error", GENERATION_FAILED)
     elif "__stall" in prompt:
         job.done_at = max(job.done_at, job.created + config.stall_seconds)
+
+
+def plan_media(body: Mapping[str, Any], anchors: Anchors, job: Job, spec_of: Callable[[Job], MediaSpec]) -> MediaSpec:
+    """The job's video: its shape (`job.spec`) showing the request; `spec_of` gives an anchor job's video."""
+    keyframes: Mapping[str, Any] = body.get("keyframes") or {}
+    new_frames = round(int(body.get("duration") or DEFAULT_DURATION) * FPS)
+    anchor_jobs = iter(anchors.jobs)
+    clips: dict[str, Picture] = {}
+    pinned: list[Anchor] = []
+    for key in FRAME_KEYS:
+        frame = keyframes.get(key)
+        if not isinstance(frame, Mapping):
+            continue
+        if frame.get("type") == "generation":
+            anchor = next(anchor_jobs, None)
+            if anchor is not None:
+                clips[key] = Picture("video", spec=spec_of(anchor))
+        elif frame.get("type") == "image":
+            at = 0 if key == "frame0" else new_frames - 1
+            pinned.append(Anchor(at, sources.picture_from_url(str(frame.get("url") or ""), "image")))
+    model = PUBLIC_NAMES.get(job.model, job.model)
+    prompt = " ".join(_MARKERS.sub(" ", str(body.get("prompt") or "")).split())
+    loop = body.get("loop") is True
+    if clips:
+        direction = "forward" if "frame0" in clips else "backward"
+        title = f"extend_video / {model} / {direction}"
+        scene = Scene("extend", title, prompt, tuple(pinned), clips.get("frame0"), clips.get("frame1"), loop=loop)
+    else:
+        scene = Scene("generate", f"generate_video / {model}", prompt, tuple(pinned), loop=loop)
+    return dataclasses.replace(job.spec, scene=scene)

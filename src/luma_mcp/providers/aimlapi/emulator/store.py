@@ -56,6 +56,7 @@ class Job:
     client_request_id: str | None = None
     failure: Failure | None = None
     polls: int = 0
+    media: MediaSpec | None = None  # what the video shows (prompt, frames, extended clips): plan.plan_media
 
     def status(self, now: float) -> JobStatus:
         if now < self.queued_until:

@@ -2,7 +2,7 @@
 
 Routes: `/v1/generations` (create, get), `/v1/files...` (see files_api), presigned `/_media/...` and
 `/_uploads/...` URLs served by the emulator itself, and `/_emulator/...` admin routes for
-out-of-process use (faults, request log, reset, clock).
+out-of-process use (faults, request log, reset, clock, and the caller's access switches).
 No lifespan or startup hooks: `httpx.ASGITransport` never runs them.
 """
 
@@ -17,16 +17,17 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from luma_mcp.emulator import sources
 from luma_mcp.emulator.admin import AdminApi
 from luma_mcp.emulator.faults import Faults
 from luma_mcp.emulator.media import render_async
 from luma_mcp.emulator.middleware import EmulatorMiddleware, RecordedRequest
-from luma_mcp.providers.luma.rules import check_generation
+from luma_mcp.providers.luma.rules import VERTICAL_ASPECT_RATIOS, check_generation
 
 from .checks import ApiError, resolve_references
-from .config import API_VERSION, FAULT_ROUTES, EmulatorConfig
+from .config import API_VERSION, FAULT_ROUTES, VERTICAL_1080P_COMING_SOON, AccessSwitches, EmulatorConfig
 from .files_api import FilesApi
-from .plan import build_generation
+from .plan import OwnMedia, Pictures, build_generation
 from .responses import (
     api_error_handler,
     authenticate,
@@ -52,6 +53,9 @@ class Emulator:
         self.faults = Faults(FAULT_ROUTES)
         self.requests: list[RecordedRequest] = []
         self.app = build_app(self)
+        # Its output URLs, handed back to it or to another emulator of the sandbox, render as what they are.
+        self.own_media = OwnMedia(self.store)
+        sources.register(self.own_media.spec_for_path)
 
     def generation_posts(self) -> list[dict[str, Any]]:
         """Bodies of the POST /v1/generations requests received, in order."""
@@ -78,7 +82,7 @@ class Emulator:
 def build_app(emulator: Emulator) -> Starlette:
     generations = GenerationsApi(emulator.store, emulator.config, emulator.faults)
     files = FilesApi(emulator.store, emulator.config)
-    admin = AdminApi(emulator, error)
+    admin = AdminApi(emulator, error, switches=AccessSwitches(emulator.config))
     routes = [
         Route("/v1/generations", generations.create, methods=["POST"]),
         Route("/v1/generations/{generation_id}", generations.get, methods=["GET"]),
@@ -124,7 +128,7 @@ class GenerationsApi:
         self._check_access(body)
         refs = await resolve_references(self.store, key, body)
         now = self.store.now()
-        generation = build_generation(key, body, refs, self.config, now)
+        generation = build_generation(key, body, refs, self.config, now, Pictures(self.store, key))
         if key in self.config.insufficient_balance_keys:
             raise ApiError(402, "Insufficient balance. Please add funds to continue.")
         rejection = self.store.limiter.check(key, now, self.store.active_jobs(key, now))
@@ -140,6 +144,15 @@ class GenerationsApi:
             raise ApiError(403, "HDR is not enabled for this API client")
         if body.get("type") == "layering" and not self.config.layering_access:
             raise ApiError(403, "The image_layering capability is not enabled for this API client")
+        # Spec F8: still rolling out per caller, so a validation error for callers without it.
+        vertical_1080p = (
+            body.get("type") == "video_reframe"
+            and body.get("aspect_ratio") in VERTICAL_ASPECT_RATIOS
+            and isinstance(video, dict)
+            and video.get("resolution") == "1080p"
+        )
+        if vertical_1080p and not self.config.vertical_1080p_reframe_access:
+            raise ApiError(400, VERTICAL_1080P_COMING_SOON)
 
     async def get(self, request: Request) -> Response:
         key = authenticate(request, self.config)
@@ -149,8 +162,8 @@ class GenerationsApi:
         now = self.store.now()
         outputs: list[dict[str, Any]] = []
         if generation.state(now) == "completed":
-            for output in generation.outputs:
-                await render_async(output.spec)  # encode once, before the first URL is handed out
+            # Rendering waits for the download (each output shows its own request, so no two share an
+            # encode): a poll stays cheap, and outputs nobody fetches cost nothing.
             outputs = [self._output_json(request, generation, n, now) for n in range(len(generation.outputs))]
         return JSONResponse(_generation_json(generation, now, outputs))
 

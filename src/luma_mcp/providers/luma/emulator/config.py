@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 KEY_PREFIX = "luma-api-"
 API_VERSION = "2026-04-01"
+# Spec F8: what a caller not yet in the vertical 1080p reframe rollout is told.
+VERTICAL_1080P_COMING_SOON = "1080p is coming soon for vertical video_reframe targets; use 720p, 540p, or 360p"
 
 # The fault routes (see luma_mcp.emulator.faults): `"METHOD template"` and the requests each covers.
 FAULT_ROUTES: tuple[tuple[str, str], ...] = (
@@ -55,9 +58,34 @@ class EmulatorConfig:
     insufficient_balance_keys: frozenset[str] = frozenset()  # 402 on POST /v1/generations
     hdr_access: bool = True
     layering_access: bool = True
+    # Spec F8: 1080p reframes to 9:16 / 3:4 roll out per caller; off (refused) like today's API.
+    vertical_1080p_reframe_access: bool = False
     signing_secret: bytes = field(default_factory=lambda: secrets.token_bytes(32))
 
     def processing_for(self, gen_type: str) -> float:
         if self.processing_seconds is not None:
             return self.processing_seconds
         return DEFAULT_PROCESSING_SECONDS.get(gen_type, 4.0)
+
+
+class AccessSwitches:
+    """`/_emulator/switches`: what this API client may use (`EmulatorConfig`'s access flags), for tests
+    driving the emulator from another process, e.g. `{"vertical_1080p_reframe_access": true}`."""
+
+    NAMES = ("hdr_access", "layering_access", "vertical_1080p_reframe_access")
+
+    def __init__(self, config: EmulatorConfig) -> None:
+        self.config = config
+
+    def update(self, payload: Mapping[str, Any]) -> None:
+        """Set flags from JSON; raises ValueError, changing nothing, on an unknown name or a non-boolean."""
+        for name, value in payload.items():
+            if name not in self.NAMES:
+                raise ValueError(f"unknown switch {name!r}; use one of: {', '.join(self.NAMES)}")
+            if not isinstance(value, bool):
+                raise ValueError(f"switch {name} takes true or false, not {value!r}")
+        for name, value in payload.items():
+            setattr(self.config, name, value)
+
+    def to_json(self) -> dict[str, Any]:
+        return {name: getattr(self.config, name) for name in self.NAMES}

@@ -285,13 +285,7 @@ def check_video_reframe(body: Body, *, strict: bool) -> Iterator[Violation]:
     yield from _reject(video, ("hdr", "exr_export", "loop", "edit", *_ANCHORS, "keyframe_indexes"), "video_reframe")
     if strict and present(video, "duration"):
         yield _ignored("video.duration", "video_reframe", "the output matches the source's length")
-    if video.get("resolution") == "1080p" and ratio in v.VERTICAL_ASPECT_RATIOS:
-        yield Violation(
-            "F8",
-            "video.resolution",
-            "1080p is coming soon for vertical video_reframe targets; use 720p, 540p, or 360p",
-            "Use 720p (or lower) for a vertical reframe.",
-        )
+    # F8 (1080p to a vertical target) is rolling out per caller: never refused here; the API says.
     if present(video, "source_position"):
         yield from _check_source_position(video["source_position"])
 
