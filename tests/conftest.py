@@ -106,3 +106,36 @@ class Watch:
             value = dict(scope["headers"]).get(self.header)
             self.seen.append((scope["path"], value.decode() if value is not None else None))
         await self.app(scope, receive, send)
+
+
+def answering(action: str, submit: bool | None = None) -> Any:
+    """An elicitation callback that answers every question with `action`; `.asked` keeps the questions."""
+    from mcp_types import ElicitRequestParams, ElicitResult
+
+    asked: list[str] = []
+
+    async def callback(context: Any, params: ElicitRequestParams) -> ElicitResult:
+        asked.append(params.message)
+        return ElicitResult(action=action, content=None if submit is None else {"submit": submit})
+
+    callback.asked = asked  # type: ignore[attr-defined]
+    return callback
+
+
+def wav(seconds: float = 1.5, rate: int = 16_000) -> bytes:
+    """A mono 16-bit WAV of a 220 Hz tone, `seconds` long."""
+    import io
+    import math
+    import struct
+    import wave
+
+    frames = b"".join(
+        struct.pack("<h", int(8000 * math.sin(2 * math.pi * 220 * n / rate))) for n in range(int(seconds * rate))
+    )
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(rate)
+        out.writeframes(frames)
+    return buffer.getvalue()

@@ -7,9 +7,8 @@ from typing import Any
 
 import anyio
 import pytest
-from mcp_types import ElicitRequestParams, ElicitResult
 
-from conftest import session, structured, text_of
+from conftest import answering, session, structured, text_of
 from luma_mcp.providers.luma.emulator import Emulator
 from luma_mcp.settings import Settings
 
@@ -30,17 +29,6 @@ async def test_the_budget_counts_what_was_submitted(settings: Settings, emulator
     assert [r.is_error for r in results] == [False, False, True]
     assert "LUMA_MCP_BUDGET_USD=$0.65" in text_of(results[2]) and "$0.90" in text_of(results[2])
     assert len(emulator.generation_posts()) == 2
-
-
-def answering(action: str, submit: bool | None = None) -> Any:
-    asked: list[str] = []
-
-    async def callback(context: Any, params: ElicitRequestParams) -> ElicitResult:
-        asked.append(params.message)
-        return ElicitResult(action=action, content=None if submit is None else {"submit": submit})
-
-    callback.asked = asked  # type: ignore[attr-defined]
-    return callback
 
 
 @pytest.mark.parametrize("mode", ["legacy", "auto"])

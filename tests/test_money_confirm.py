@@ -4,11 +4,7 @@ asked and the user set the threshold, and offering a cheaper draft."""
 
 from __future__ import annotations
 
-import io
-import math
-import struct
 import threading
-import wave
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import replace
@@ -31,7 +27,7 @@ from mcp_types import (
     UrlElicitationCapability,
 )
 
-from conftest import session, structured, text_of
+from conftest import session, structured, text_of, wav
 from luma_mcp.emulator.media import encode_image, encode_video
 from luma_mcp.providers.hedra.emulator import HedraEmulator, HedraEmulatorConfig
 from luma_mcp.providers.luma.emulator import Emulator
@@ -249,20 +245,6 @@ async def test_a_stateless_http_server_that_cannot_ask_refuses_above_an_explicit
     assert not modern.is_error and structured(modern)["estimated_cost_usd"] == pytest.approx(1.2)
 
 
-def speech_wav(seconds: float, rate: int = 16_000) -> bytes:
-    """A mono 16-bit WAV of a 220 Hz tone."""
-    frames = b"".join(
-        struct.pack("<h", int(8000 * math.sin(2 * math.pi * 220 * n / rate))) for n in range(int(seconds * rate))
-    )
-    buffer = io.BytesIO()
-    with wave.open(buffer, "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(rate)
-        out.writeframes(frames)
-    return buffer.getvalue()
-
-
 async def test_a_talking_avatar_is_asked_about_once_and_uploaded_once(settings: Settings, emulator: Emulator) -> None:
     """Hedra's call goes through the same checks: its server-chosen ids differ on every round of the
     2026-07-28 protocol, and the answer must still count (once), with the face and speech uploaded once."""
@@ -270,7 +252,7 @@ async def test_a_talking_avatar_is_asked_about_once_and_uploaded_once(settings: 
     folder = settings.output_dir / "in"
     folder.mkdir(parents=True)
     (folder / "face.png").write_bytes(encode_image(64, 64, "png"))
-    (folder / "speech.wav").write_bytes(speech_wav(3.0))
+    (folder / "speech.wav").write_bytes(wav(3.0))
     arguments = {"image": {"path": str(folder / "face.png")}, "audio": {"path": str(folder / "speech.wav")}}
     asked = Asked()
     async with session(

@@ -16,9 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from mcp_types import ElicitRequestParams, ElicitResult
 
-from conftest import session, structured, text_of
+from conftest import answering, session, structured, text_of
 from luma_mcp.emulator.media import encode_video
 from luma_mcp.media.probe import video_info
 from luma_mcp.providers.aimlapi.emulator import AimlEmulator, AimlEmulatorConfig
@@ -29,17 +28,6 @@ from luma_mcp.settings import Settings
 URL_CLIP = {"url": "https://cdn.example.com/clip.mp4"}
 HDR_EDIT = {"source": URL_CLIP, "prompt": "as neon noir", "resolution": "1080p", "hdr": True, "wait_seconds": 0}
 DRAFT_REFRAME = {"source": URL_CLIP, "aspect_ratio": "9:16", "resolution": "360p", "wait_seconds": 0}  # unpriced
-
-
-def answering(action: str, submit: bool | None = None) -> Any:
-    asked: list[str] = []
-
-    async def callback(context: Any, params: ElicitRequestParams) -> ElicitResult:
-        asked.append(params.message)
-        return ElicitResult(action=action, content=None if submit is None else {"submit": submit})
-
-    callback.asked = asked  # type: ignore[attr-defined]
-    return callback
 
 
 # --- 1. unknown prices are not free -------------------------------------------------------------------

@@ -10,9 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from mcp_types import ElicitRequestParams, ElicitResult
 
-from conftest import session, structured, text_of
+from conftest import answering, session, structured, text_of
 from luma_mcp.emulator.media import encode_image, encode_video
 from luma_mcp.media.local import INLINE_MAX_BYTES
 from luma_mcp.providers.luma.emulator import Emulator
@@ -38,17 +37,6 @@ def clip(settings: Settings) -> Path:
 
 def edit(clip: Path, **extra: Any) -> dict[str, Any]:
     return {"source": {"path": str(clip)}, "prompt": "as an oil painting", "wait_seconds": 0, **extra}
-
-
-def answering(action: str, submit: bool | None = None) -> Any:
-    asked: list[str] = []
-
-    async def callback(context: Any, params: ElicitRequestParams) -> ElicitResult:
-        asked.append(params.message)
-        return ElicitResult(action=action, content=None if submit is None else {"submit": submit})
-
-    callback.asked = asked  # type: ignore[attr-defined]
-    return callback
 
 
 async def test_a_call_refused_by_the_cap_uploads_nothing(settings: Settings, emulator: Emulator, clip: Path) -> None:

@@ -6,14 +6,12 @@ wire truth these tests assert on. Nothing of the server is mocked.
 
 from __future__ import annotations
 
-import math
-import struct
-import wave
 from pathlib import Path
 from typing import Any
 
 from aimlapi.tools_support import png
 
+from conftest import wav
 from luma_mcp.providers.hedra.emulator import HedraEmulator
 from luma_mcp.providers.hedra.emulator.catalog import VOICES
 
@@ -22,22 +20,6 @@ FACE_URL = "https://images.example.com/presenter.png"
 VOICE_ID = VOICES[0].id
 API = "/web-app/public"
 CATALOG_READS = {f"GET {API}/models", f"GET {API}/voices"}
-
-
-def wav(seconds: float = 1.5, rate: int = 16_000) -> bytes:
-    """A mono 16-bit WAV of a 220 Hz tone, `seconds` long."""
-    import io
-
-    frames = b"".join(
-        struct.pack("<h", int(8000 * math.sin(2 * math.pi * 220 * n / rate))) for n in range(int(seconds * rate))
-    )
-    buffer = io.BytesIO()
-    with wave.open(buffer, "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(rate)
-        out.writeframes(frames)
-    return buffer.getvalue()
 
 
 def write_inputs(folder: Path, speech_seconds: float = 1.5) -> tuple[Path, Path]:
