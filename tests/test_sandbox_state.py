@@ -95,3 +95,14 @@ async def test_a_damaged_state_starts_afresh_instead_of_failing(tmp_path: Path) 
     assert not StateFile(tmp_path).load(fresh) and fresh.assets == {}
     (tmp_path / "state.json").write_text('{"assets": {"x": {"id": 5}}, "jobs": {}, "signer": {}}')
     assert not StateFile(tmp_path).load(fresh) and fresh.assets == {}
+
+
+async def test_polls_and_downloads_write_no_snapshot(settings: Settings) -> None:
+    async with Client(build_server(settings)) as client:
+        made = await call(client, "generate_video", {"prompt": PROMPT, "resolution": "360p"})
+        state = settings.data_dir / "sandbox" / "luma" / "state.json"
+        written = state.stat().st_mtime_ns
+        Path(made["outputs"][0]["path"]).unlink()
+        again = await call(client, "get_generation", {"generation_id": made["id"]})  # a GET and a download
+    assert Path(again["outputs"][0]["path"]).is_file()
+    assert state.stat().st_mtime_ns == written, "a read rewrote the sandbox state"

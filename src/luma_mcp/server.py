@@ -13,7 +13,7 @@ import anyio.to_thread
 from mcp.server import MCPServer
 from mcp.server.lowlevel.helper_types import ReadResourceContents
 from mcp.server.mcpserver import Context
-from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError, ToolError
+from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.tools import Tool
 from mcp_types import CallToolResult, InputRequiredResult, Resource
 from pydantic import AnyUrl
@@ -21,7 +21,7 @@ from pydantic import AnyUrl
 from . import __version__
 from .completions import add_completions
 from .history import History
-from .outputs import keep_downloads_in, open_saved, recover
+from .outputs import keep_downloads_in, recover
 from .prompts import add_prompts
 from .providers.registry import Providers
 from .runtime import Runtime, open_runtime
@@ -29,8 +29,7 @@ from .settings import Settings
 from .tools.avatar import avatar_tools
 from .tools.generations import generation_tools
 from .tools.image import image_tools
-from .tools.jobs import runtime_of
-from .tools.resources import MAX_RESOURCE_BYTES, generation_json, recent_resources, sniff_mime
+from .tools.resources import generation_json, recent_resources, saved_output, sniff_mime
 from .tools.video import video_tools
 from .tools.video_edit import video_edit_tools
 from .ui.player import player_app
@@ -196,29 +195,3 @@ def _unusable(settings: Settings, exc: BaseException) -> str:
             "made) or set LUMA_MCP_DATA_DIR to another folder"
         )
     return f"LUMA_MCP_DATA_DIR={settings.data_dir} is not a usable folder ({reason}); set it to a writable folder"
-
-
-async def saved_output(generation_id: str, index: str, ctx: Context[Any, Any]) -> bytes:
-    """A saved output's bytes, read only from inside the output dir and never through a link."""
-    runtime = runtime_of(ctx)
-    record = await runtime.history.get(generation_id)
-    path = record.paths.get(int(index)) if record and index.isdigit() else None
-    if path is None:
-        raise ResourceNotFoundError(
-            f"Output {index} of '{generation_id}' is not saved here; get_generation with download=true saves it"
-        )
-
-    def read() -> bytes | None:
-        handle = open_saved(runtime.settings, path)
-        if handle is None:
-            return None
-        with handle:
-            data = handle.read(MAX_RESOURCE_BYTES + 1)
-        if len(data) > MAX_RESOURCE_BYTES:
-            raise ResourceError(f"{path} is too large to send as a resource; open the file instead")
-        return data
-
-    data = await anyio.to_thread.run_sync(read)
-    if data is None:  # gone, moved, or not a plain file of the output dir: all look the same from here
-        raise ResourceNotFoundError(f"{path} is gone; get_generation with download=true saves it again")
-    return data

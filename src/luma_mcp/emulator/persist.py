@@ -43,10 +43,17 @@ class StateFile:
         self.path = folder / "state.json"
         self.blobs = folder / "blobs"
         self._last: str | None = None
+        # Digests of the byte strings already written, by identity (each kept alive with its digest):
+        # an upload is hashed once, not at every save.
+        self._digests: dict[int, tuple[bytes, str]] = {}
 
     def save(self, store: Persistent) -> None:
         """Write the store's state if it changed since the last save (atomically: never half a file)."""
-        state = {name: self._encode(getattr(store, name)) for name in store.PERSISTED}
+        seen, self._digests = self._digests, {}
+        try:
+            state = {name: self._encode(getattr(store, name), seen) for name in store.PERSISTED}
+        finally:
+            seen.clear()
         text = json.dumps(state, sort_keys=True)
         if text == self._last:
             return
@@ -74,23 +81,25 @@ class StateFile:
         self._last = text
         return True
 
-    def _encode(self, value: Any) -> Any:
+    def _encode(self, value: Any, seen: dict[int, tuple[bytes, str]]) -> Any:
         if dataclasses.is_dataclass(value) and not isinstance(value, type):
-            return {f.name: self._encode(getattr(value, f.name)) for f in dataclasses.fields(value) if f.init}
+            return {f.name: self._encode(getattr(value, f.name), seen) for f in dataclasses.fields(value) if f.init}
         if isinstance(value, bytes):
-            return {"$b64": base64.b64encode(value).decode()} if len(value) <= INLINE_BYTES else self._blob(value)
+            return {"$b64": base64.b64encode(value).decode()} if len(value) <= INLINE_BYTES else self._blob(value, seen)
         if isinstance(value, Path):
             return str(value)
         if isinstance(value, Mapping):
-            return {str(key): self._encode(item) for key, item in value.items()}
+            return {str(key): self._encode(item, seen) for key, item in value.items()}
         if isinstance(value, list | tuple | set | frozenset | deque):
-            return [self._encode(item) for item in value]
+            return [self._encode(item, seen) for item in value]
         if value is None or isinstance(value, bool | int | float | str):
             return value
         raise TypeError(f"cannot persist a {type(value).__name__}")
 
-    def _blob(self, data: bytes) -> dict[str, str]:
-        digest = hashlib.sha256(data).hexdigest()
+    def _blob(self, data: bytes, seen: dict[int, tuple[bytes, str]]) -> dict[str, str]:
+        known = seen.get(id(data))
+        digest = known[1] if known is not None and known[0] is data else hashlib.sha256(data).hexdigest()
+        self._digests[id(data)] = (data, digest)
         path = self.blobs / digest
         if not path.exists():
             self.blobs.mkdir(parents=True, exist_ok=True)

@@ -99,8 +99,8 @@ class Sandbox:
             await app(scope, receive, send)
         finally:
             state = self._states.get(name)
-            # Media downloads change nothing; everything else might (a create, an upload, a lazily made asset).
-            if state is not None and scope["type"] == "http" and not scope["path"].startswith("/_media/"):
+            # Only writes change what is kept: polls and downloads (most requests) cost no snapshot.
+            if state is not None and scope["type"] == "http" and scope.get("method") not in ("GET", "HEAD"):
                 try:
                     state.save(store)
                 except OSError as exc:

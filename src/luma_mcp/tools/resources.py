@@ -6,11 +6,13 @@ import json
 from pathlib import Path
 from typing import Any
 
+import anyio.to_thread
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
 from mcp_types import Resource
 
 from ..history import History
+from ..outputs import open_saved
 from ..providers import errors
 from .jobs import runtime_of
 from .results import generation_uri, mime_type, output_uri
@@ -46,6 +48,32 @@ async def generation_json(generation_id: str, ctx: Context[Any, Any]) -> str:
     }
     data["saved_paths"] = {str(k): v for k, v in (record.paths if record else {}).items()}
     return json.dumps(data, indent=2)
+
+
+async def saved_output(generation_id: str, index: str, ctx: Context[Any, Any]) -> bytes:
+    """A saved output's bytes, read only from inside the output dir and never through a link."""
+    runtime = runtime_of(ctx)
+    record = await runtime.history.get(generation_id)
+    path = record.paths.get(int(index)) if record and index.isdigit() else None
+    if path is None:
+        raise ResourceNotFoundError(
+            f"Output {index} of '{generation_id}' is not saved here; get_generation with download=true saves it"
+        )
+
+    def read() -> bytes | None:
+        handle = open_saved(runtime.settings, path)
+        if handle is None:
+            return None
+        with handle:
+            data = handle.read(MAX_RESOURCE_BYTES + 1)
+        if len(data) > MAX_RESOURCE_BYTES:
+            raise ResourceError(f"{path} is too large to send as a resource; open the file instead")
+        return data
+
+    data = await anyio.to_thread.run_sync(read)
+    if data is None:  # gone, moved, or not a plain file of the output dir: all look the same from here
+        raise ResourceNotFoundError(f"{path} is gone; get_generation with download=true saves it again")
+    return data
 
 
 def sniff_mime(data: bytes) -> str:
