@@ -13,7 +13,6 @@ import logging
 import os
 import stat
 import time
-import weakref
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -41,8 +40,6 @@ from .runtime import Runtime
 from .settings import Settings
 
 if TYPE_CHECKING:
-    from anyio.abc import TaskGroup
-
     from .providers.base import Generation
 
 logger = logging.getLogger(__name__)
@@ -152,44 +149,29 @@ class _Pending:
     result: Saved = (None, "the server stopped before the file was saved")
 
 
-@dataclass
-class _Keeper:
-    group: TaskGroup
-    running: dict[Path, _Pending] = field(default_factory=dict)
-
-
-# The server's background task group, per runtime: set by the server's lifespan (a runtime used
-# without a server, as some tests do, downloads in the caller's task).
-_keepers: weakref.WeakKeyDictionary[Runtime, _Keeper] = weakref.WeakKeyDictionary()
-
-
-def keep_downloads_in(runtime: Runtime, group: TaskGroup) -> None:
-    """Run `runtime`'s downloads in `group`, which outlives the tool calls that start them."""
-    _keepers[runtime] = _Keeper(group)
-
-
 async def _in_background(runtime: Runtime, destination: Path, work: Callable[[], Awaitable[Saved]]) -> Saved:
     """`work`'s result; a caller cancelled meanwhile leaves it running. A second caller for the same file
     waits for the first one's download instead of starting its own."""
-    keeper = _keepers.get(runtime)
-    if keeper is None:
+    if runtime.background is None:  # a runtime used without a server (some tests): in the caller's task
         return await work()
-    pending = keeper.running.get(destination)
+    pending = runtime.saving.get(destination)
     if pending is None:
-        pending = keeper.running[destination] = _Pending()
-        keeper.group.start_soon(_run, keeper, destination, pending, work)
+        pending = runtime.saving[destination] = _Pending()
+        runtime.background.start_soon(_run, runtime.saving, destination, pending, work)
     await pending.done.wait()
     return pending.result
 
 
-async def _run(keeper: _Keeper, destination: Path, pending: _Pending, work: Callable[[], Awaitable[Saved]]) -> None:
+async def _run(
+    running: dict[Path, _Pending], destination: Path, pending: _Pending, work: Callable[[], Awaitable[Saved]]
+) -> None:
     try:
         pending.result = await work()
     except Exception as exc:  # in the server's task group, an escaped error would end the server itself
         logger.warning("Saving %s failed: %s: %s", destination.name, type(exc).__name__, exc, exc_info=True)
         pending.result = (None, f"saving failed ({type(exc).__name__})")
     finally:
-        keeper.running.pop(destination, None)
+        running.pop(destination, None)
         pending.done.set()
 
 

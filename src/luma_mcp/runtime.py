@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from mcp.server.mcpserver.exceptions import ToolError
 
@@ -19,6 +20,7 @@ from .settings import SANDBOX_HOST, Settings
 
 if TYPE_CHECKING:
     import httpx
+    from anyio.abc import TaskGroup
 
     from .providers.base import Provider, ProviderName
     from .providers.luma.client import LumaApi
@@ -39,6 +41,10 @@ class Runtime:
         self.sandbox = sandbox
         self.providers = Providers(settings, sandbox)
         self._http: httpx.AsyncClient | None = None
+        # The server's background task group (set by its lifespan): downloads run there, so a client that
+        # gives up does not stop them; `saving` holds the one download in flight per destination.
+        self.background: TaskGroup | None = None
+        self.saving: dict[Path, Any] = {}
 
     @property
     def http(self) -> httpx.AsyncClient:

@@ -21,7 +21,7 @@ from pydantic import AnyUrl
 from . import __version__
 from .completions import add_completions
 from .history import History
-from .outputs import keep_downloads_in, recover
+from .outputs import recover
 from .prompts import add_prompts
 from .providers.registry import Providers
 from .runtime import Runtime, open_runtime
@@ -139,7 +139,7 @@ def build_server(settings: Settings, emulator: Emulator | Sandbox | None = None)
             server.runtime = runtime
             # Downloads outlive the calls that start them; recovery runs beside them (start-up must not
             # wait on the network).
-            keep_downloads_in(runtime, background)
+            runtime.background = background
             background.start_soon(recover, runtime)
             try:
                 yield runtime
