@@ -4,6 +4,7 @@ call even when the call is re-run to carry the user's answer (2026-07-28)."""
 
 from __future__ import annotations
 
+import base64
 import zlib
 from dataclasses import replace
 from pathlib import Path
@@ -102,3 +103,52 @@ def padded_png(total_bytes: int) -> bytes:
     body = len(filler).to_bytes(4, "big") + chunk + zlib.crc32(chunk).to_bytes(4, "big")
     end = picture.rindex(b"IEND") - 4
     return picture[:end] + body + picture[end:]
+
+
+def padded_mp4(total_bytes: int, frames: int = 24 * 5) -> bytes:
+    """A valid MP4 made bigger by a top-level `free` box (players and demuxers skip it)."""
+    video = encode_video(64, 48, frames)
+    filler = total_bytes - len(video)
+    return video + (filler).to_bytes(4, "big") + b"free" + bytes(filler - 8)
+
+
+def as_data_uri(data: bytes) -> str:
+    return "data:video/mp4;base64," + base64.b64encode(data).decode()
+
+
+async def test_a_large_video_data_uri_goes_through_the_files_api(settings: Settings, emulator: Emulator) -> None:
+    big = padded_mp4(INLINE_MAX_BYTES + 1)
+    async with session(settings, emulator) as client:
+        dry = await client.call_tool("edit_video", {**edit_uri(big), "dry_run": True})
+        assert not dry.is_error, text_of(dry)
+        assert uploads(emulator) == []  # a dry run sends nothing, and prices the measured 5 s
+        assert structured(dry)["estimated_cost_usd"] == pytest.approx(1.08)
+        result = await client.call_tool("edit_video", edit_uri(big))
+    assert not result.is_error, text_of(result)
+    [body] = emulator.generation_posts()
+    assert set(body["source"]) == {"file_id"}  # not 5.6 MB of base64 in the create's body
+    assert emulator.store.files_by_id[body["source"]["file_id"]].path.read_bytes() == big  # type: ignore[union-attr]
+
+
+async def test_a_small_video_data_uri_stays_inline(settings: Settings, emulator: Emulator) -> None:
+    small = encode_video(64, 48, 24 * 5)
+    async with session(settings, emulator) as client:
+        result = await client.call_tool("edit_video", edit_uri(small))
+    assert not result.is_error, text_of(result)
+    [body] = emulator.generation_posts()
+    assert body["source"] == {"data": base64.b64encode(small).decode(), "media_type": "video/mp4"}
+    assert uploads(emulator) == []
+
+
+async def test_a_large_video_data_uri_waits_for_the_confirmation(settings: Settings, emulator: Emulator) -> None:
+    callback = answering("decline")
+    async with session(
+        replace(settings, confirm_above_usd=1.0), emulator, elicitation_callback=callback, mode="legacy"
+    ) as client:
+        result = await client.call_tool("edit_video", edit_uri(padded_mp4(INLINE_MAX_BYTES + 1)))
+    assert result.is_error and "did not confirm" in text_of(result)
+    assert uploads(emulator) == [] and emulator.generation_posts() == []
+
+
+def edit_uri(video: bytes) -> dict[str, Any]:
+    return {"source": {"url": as_data_uri(video)}, "prompt": "as an oil painting", "wait_seconds": 0}

@@ -19,7 +19,7 @@ from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import CallToolResult
 
-from ..providers.luma.media import RefContext, RefError, RefLike, ResolvedRef, resolve_ref
+from ..providers.luma.media import DRY_RUN_FILE_ID, RefContext, RefError, RefLike, ResolvedRef, resolve_ref
 from .jobs import submit, validate
 from .media import Build, Resolver, Want, media_context, placeholder
 
@@ -39,7 +39,8 @@ async def generate(
     refs = list(refs)
     checked = await media_context(ctx, refs, dry_run=True)
     body, source_seconds = await build(_resolver(tool, checked))
-    uploads = not dry_run and any(ref is not None and ref.path is not None for ref in refs)
+    # What the check pass would have uploaded (a local file, a large data: URI) shows as the placeholder id.
+    uploads = not dry_run and _awaits_upload(body)
 
     async def upload_then_body() -> dict[str, Any]:
         sent, seconds = await build(_resolver(tool, dataclasses.replace(checked, dry_run=False)))
@@ -60,6 +61,14 @@ async def generate(
         source_seconds=source_seconds,
         prepare=upload_then_body if uploads else None,
     )
+
+
+def _awaits_upload(value: Any) -> bool:
+    if isinstance(value, dict):
+        return value.get("file_id") == DRY_RUN_FILE_ID or any(_awaits_upload(item) for item in value.values())
+    if isinstance(value, list):
+        return any(_awaits_upload(item) for item in value)
+    return False
 
 
 def _length(seconds: float | None) -> str:

@@ -4,13 +4,16 @@ The PUT goes through a client of its own, without the API key: a presigned URL c
 authority, and the key must never travel to a storage host. The bytes are streamed in chunks, with an
 exact Content-Length, so a 200 MB video never sits in memory, from one descriptor opened before anything
 is sent: for a checked file (`LocalMedia`), only if it is still the very file that passed the checks.
+Bytes already in memory (a `data:` URI too large to send inline, `InMemory`) go the same way.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import os
 from collections.abc import AsyncIterator, Awaitable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, TypeVar
 
@@ -24,16 +27,24 @@ from ...media.local import LocalMedia, RefError, open_checked, open_unchecked
 from .. import errors
 from .client import LumaApi, connection_error, status_error, unsendable
 
-__all__ = ["CHUNK_BYTES", "upload_file"]
+__all__ = ["CHUNK_BYTES", "InMemory", "upload_file"]
 
 CHUNK_BYTES = 1 << 20
 _T = TypeVar("_T")
 
 
+@dataclass(frozen=True, slots=True)
+class InMemory:
+    """Checked bytes to upload (a decoded `data:` URI), with the file name the API is told."""
+
+    filename: str
+    data: bytes
+
+
 async def upload_file(
     api: LumaApi,
     http: httpx.AsyncClient,
-    source: LocalMedia | Path,
+    source: LocalMedia | Path | InMemory,
     mime_type: str,
     *,
     poll_interval: float = 0.5,
@@ -47,12 +58,16 @@ async def upload_file(
     ingest the file (with its failure reason), `Unavailable` when the upload does not land or the file is
     not ready within `timeout` seconds of completing it.
     """
-    path = source.path if isinstance(source, LocalMedia) else source
-    handle = await anyio.to_thread.run_sync(_open, source)
-    try:
+    handle: BinaryIO
+    if isinstance(source, InMemory):
+        filename, size, handle = source.filename, len(source.data), io.BytesIO(source.data)
+    else:
+        filename = (source.path if isinstance(source, LocalMedia) else source).name
+        handle = await anyio.to_thread.run_sync(_open, source)
         size = os.fstat(handle.fileno()).st_size
+    try:
         created = await _sdk_call(
-            api.sdk.files.create(mime_type=mime_type, size_bytes=size, filename=path.name, purpose="input")
+            api.sdk.files.create(mime_type=mime_type, size_bytes=size, filename=filename, purpose="input")
         )
         if created.upload is None:
             raise errors.Unavailable("The Luma API gave no upload URL for the file; nothing was uploaded.")

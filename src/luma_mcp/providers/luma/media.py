@@ -3,7 +3,7 @@
 `resolve_ref` is the one entry point. By kind of reference:
 - `url`: an http(s) URL goes as is (at a video position with a `media_type` told by its extension);
   a `data:` URI is split into base64 `data` + `media_type` (the API takes no data URIs), its bytes
-  sniffed first;
+  sniffed first; a video one above the inline limit goes through the Files API, as a local file would;
 - `generation_id`: at an image position an image generation becomes its output's fresh URL (there
   the API would read a generation id as a video to extend); at a video position a completed video
   generation goes by id;
@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Literal
 import anyio.to_thread
 
 from ...media import probe
-from ...media.local import LocalMedia, RefError, RefLike, decode_data_uri, inspect_local, shown
+from ...media.local import INLINE_MAX_BYTES, LocalMedia, RefError, RefLike, decode_data_uri, inspect_local, shown
 from ...media.sniff import SNIFF_BYTES, sniff_kind
 from ..errors import NotFound, ProviderError
 from .requests import WireRef
@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     import httpx
 
     from .client import Generation, LumaApi
+    from .files import InMemory
 
 __all__ = [
     "DRY_RUN_FILE_ID",
@@ -55,6 +56,7 @@ Want = Literal["image", "video"]
 DRY_RUN_FILE_ID = "<uploaded when submitted>"
 _VIDEO_URL_TYPES = {".mp4": "video/mp4", ".mov": "video/quicktime", ".webm": "video/webm", ".m4v": "video/mp4"}
 _OTHER_VIDEO_SUFFIXES = (".mkv", ".avi")
+_DATA_VIDEO_NAMES = {"video/quicktime": "video.mov", "video/webm": "video.webm"}
 _IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".gif", ".bmp")
 _SEND_SOMETHING_ELSE = {
     "image": "give an image (PNG, JPEG, WebP) or an image generation id",
@@ -107,7 +109,7 @@ async def resolve_ref(
     if ref.url is not None:
         if want == "image":
             return ResolvedRef(_image_url(ref.url, f"{field}.url"), "image")
-        return await _video_url(ref.url, f"{field}.url")
+        return await _video_url(ref.url, f"{field}.url", ctx)
     if ref.generation_id is not None:
         return await _from_generation(ref.generation_id, want, f"{field}.generation_id", ctx)
     raise RefError(f"{field}: give exactly one of generation_id, url or path")
@@ -132,9 +134,9 @@ def _image_url(url: str, name: str) -> WireRef:
     return {"url": url}
 
 
-async def _video_url(url: str, name: str) -> ResolvedRef:
+async def _video_url(url: str, name: str, ctx: RefContext) -> ResolvedRef:
     if url.startswith("data:"):
-        return await _video_data(url, name)
+        return await _video_data(url, name, ctx)
     suffix = _http_suffix(url, name)
     if suffix in _IMAGE_SUFFIXES:
         raise RefError(
@@ -167,7 +169,7 @@ def _image_data(uri: str, name: str) -> WireRef:
     return {"data": base64.b64encode(raw).decode("ascii"), "media_type": probe.media_type(head) or claimed}
 
 
-async def _video_data(uri: str, name: str) -> ResolvedRef:
+async def _video_data(uri: str, name: str, ctx: RefContext) -> ResolvedRef:
     _, raw = decode_data_uri(uri, name, VIDEO_SOURCE_MAX_BYTES)
     head = raw[:SNIFF_BYTES]
     kind, media_type = sniff_kind(head), probe.media_type(head)
@@ -178,7 +180,14 @@ async def _video_data(uri: str, name: str) -> ResolvedRef:
     info = await anyio.to_thread.run_sync(probe.video_info, raw)
     if info is None:
         raise RefError(f"{name}: the data: URI's video could not be decoded; re-encode it as H.264 MP4")
-    wire = {"data": base64.b64encode(raw).decode("ascii"), "media_type": media_type}
+    wire: WireRef
+    if len(raw) <= INLINE_MAX_BYTES:
+        wire = {"data": base64.b64encode(raw).decode("ascii"), "media_type": media_type}
+    else:  # base64 inline is "only for small media files"; a large body is what the Files API is for
+        from .files import InMemory
+
+        upload = InMemory(_DATA_VIDEO_NAMES.get(media_type, "video.mp4"), raw)
+        wire = {"file_id": await _upload(upload, media_type, name, ctx)}
     return ResolvedRef(wire, "video", _known(info.seconds), info.width, info.height)
 
 
@@ -267,11 +276,13 @@ async def _from_path(raw: str, want: Want, name: str, ctx: RefContext, source_fo
     if media.inline is not None:
         wire: WireRef = {"data": base64.b64encode(media.inline).decode("ascii"), "media_type": media.media_type}
     else:
-        wire = {"file_id": await _upload(media, raw, name, ctx)}
+        wire = {"file_id": await _upload(media, media.media_type, name, ctx, shown(raw))}
     return ResolvedRef(wire, want, seconds, media.width, media.height)  # the kind was checked to be `want`
 
 
-async def _upload(media: LocalMedia, raw: str, name: str, ctx: RefContext) -> str:
+async def _upload(
+    media: LocalMedia | InMemory, media_type: str, name: str, ctx: RefContext, what: str = "the data: URI's video"
+) -> str:
     if ctx.dry_run:
         return DRY_RUN_FILE_ID
     if ctx.api is None:
@@ -283,9 +294,9 @@ async def _upload(media: LocalMedia, raw: str, name: str, ctx: RefContext) -> st
             ctx.api,
             ctx.http,
             media,  # streamed from the descriptor that passed the checks, not re-opened by path
-            media.media_type,
+            media_type,
             poll_interval=ctx.upload_poll_interval,
             timeout=ctx.upload_timeout,
         )
     except ProviderError as exc:
-        raise RefError(f"{name}: uploading {shown(raw)} to Luma failed: {exc}") from None
+        raise RefError(f"{name}: uploading {what} to Luma failed: {exc}") from None
