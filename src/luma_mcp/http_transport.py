@@ -15,7 +15,7 @@ import ipaddress
 import json
 import socket
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from mcp.server.transport_security import TransportSecuritySettings
@@ -23,6 +23,8 @@ from mcp.server.transport_security import TransportSecuritySettings
 if TYPE_CHECKING:
     from mcp.server import MCPServer
     from starlette.types import ASGIApp, Receive, Scope, Send
+
+    from .http_limits import Limits
 
 TOKEN_ENV = "LUMA_MCP_HTTP_TOKEN"
 MCP_PATH = "/mcp"
@@ -41,6 +43,13 @@ class HttpOptions:
     port: int = 8000
     token: str | None = None
     log_level: str = "WARNING"
+    limits: Limits = field(default_factory=lambda: _default_limits())
+
+
+def _default_limits() -> Limits:
+    from .http_limits import Limits
+
+    return Limits()
 
 
 def is_loopback(host: str) -> bool:
@@ -132,10 +141,16 @@ async def _unauthorized(scope: Scope, send: Send) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-def http_app(server: MCPServer[Any], host: str, port: int, token: str | None) -> ASGIApp:
+def http_app(
+    server: MCPServer[Any], host: str, port: int, token: str | None, limits: Limits | None = None
+) -> ASGIApp:
+    from .http_limits import BodyDeadline, Limits
+
     app: ASGIApp = server.streamable_http_app(
         streamable_http_path=MCP_PATH, transport_security=security_settings(host, port), host=host
     )
+    # Inside the token check: a request without the token is answered before its body is read.
+    app = BodyDeadline(app, (limits or Limits()).body_idle_seconds)
     return BearerTokenMiddleware(app, token) if token is not None else app
 
 
@@ -147,15 +162,29 @@ def serve_http(server: MCPServer[Any], options: HttpOptions) -> None:
     _check_startup(server)
     sock = _bind(options.host, options.port)
     port = int(sock.getsockname()[1])
-    app = http_app(server, options.host, port, options.token)
-    # log_config=None: uvicorn's default config logs access lines to stdout; ours all go to stderr.
-    config = uvicorn.Config(
-        app, log_config=None, log_level=options.log_level.lower(), lifespan="on", timeout_graceful_shutdown=5
-    )
+    config = uvicorn_config(server, options, port)
     url = f"http://{_bracketed(options.host)}:{port}{MCP_PATH}"
     auth = "bearer token required" if options.token else "no token: loopback only"
     print(f"luma-mcp: streamable HTTP at {url} ({auth})", file=sys.stderr, flush=True)
     uvicorn.Server(config).run(sockets=[sock])
+
+
+def uvicorn_config(server: MCPServer[Any], options: HttpOptions, port: int) -> Any:
+    """The uvicorn.Config serving `server` on `port` within `options.limits`."""
+    import uvicorn
+
+    from .http_limits import uvicorn_settings
+
+    app = http_app(server, options.host, port, options.token, options.limits)
+    # log_config=None: uvicorn's default config logs access lines to stdout; ours all go to stderr.
+    return uvicorn.Config(
+        app,
+        log_config=None,
+        log_level=options.log_level.lower(),
+        lifespan="on",
+        timeout_graceful_shutdown=5,
+        **uvicorn_settings(options.limits),
+    )
 
 
 def _check_startup(server: MCPServer[Any]) -> None:
