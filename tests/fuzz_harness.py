@@ -120,9 +120,15 @@ class FuzzTarget:
             sandbox_job_seconds=0.3,
         )
         unlimited = 10**9  # a rate limit would turn valid calls into refusals that did reach the API
+        # The same holds for the vertical 1080p reframe still rolling out (the API's refusal, relayed after
+        # the upload, is tested in test_sandbox_media_reframe_rollout): here the caller has access.
         self.emulator = Emulator(
             EmulatorConfig(
-                queued_seconds=0.05, processing_seconds=0.3, rpm_limit=unlimited, concurrency_limit=unlimited
+                queued_seconds=0.05,
+                processing_seconds=0.3,
+                rpm_limit=unlimited,
+                concurrency_limit=unlimited,
+                vertical_1080p_reframe_access=True,
             )
         )
         fast = {"queued_seconds": 0.05}
