@@ -53,7 +53,7 @@ async def test_a_v1_history_keeps_its_rows_as_lumas(tmp_path: Path) -> None:
     finally:
         await history.close()
     with sqlite3.connect(path) as db:
-        assert db.execute("PRAGMA user_version").fetchone()[0] == 3  # 3: the spend ledger
+        assert db.execute("PRAGMA user_version").fetchone()[0] == 4  # 3: the spend ledger; 4: owners and claims
 
 
 async def test_migrating_twice_changes_nothing(tmp_path: Path) -> None:

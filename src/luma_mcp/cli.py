@@ -37,6 +37,12 @@ environment (flags override them):
   LUMA_MCP_CONFIRM_ABOVE_USD  ask the user above this price; off = never (2.00)
   LUMA_MCP_API_TIMEOUT_SECONDS  how long one API request may take (30)
   LUMA_MCP_HTTP_TOKEN    streamable-http bearer token (same as --http-token)
+  LUMA_MCP_AUTH_ISSUER   streamable-http OAuth instead: the authorization server
+                         whose JWTs are accepted (https; none = OAuth off)
+  LUMA_MCP_AUTH_AUDIENCE this server's public URL, which tokens' aud must hold
+                         (required with the issuer; https://host/mcp)
+  LUMA_MCP_AUTH_SCOPES   scopes every token needs, spaces or commas (luma-mcp)
+  LUMA_MCP_AUTH_JWKS_URL the issuer's keys (default: from its metadata)
   LUMA_MCP_SANDBOX_JOB_SECONDS  how long a sandbox job takes (8)
   LUMA_BASE_URL, AIMLAPI_BASE_URL, HEDRA_BASE_URL  the APIs' base URLs
   HEDRA_USD_PER_CREDIT   dollars per Hedra credit, for caps and budget (0.01)
@@ -88,7 +94,8 @@ def _parser() -> argparse.ArgumentParser:
         "--host",
         action=_Given,
         default="127.0.0.1",
-        help="streamable-http only: bind address (default %(default)s; others need LUMA_MCP_HTTP_TOKEN)",
+        help="streamable-http only: bind address (default %(default)s; others need LUMA_MCP_HTTP_TOKEN or "
+        "LUMA_MCP_AUTH_ISSUER)",
     )
     parser.add_argument(
         "--port", action=_Given, type=int, default=8000, help="streamable-http only: port (default %(default)s)"
@@ -230,7 +237,9 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
     from .http_transport import TOKEN_ENV, HttpOptions, HttpTransportError, serve_http
 
     token = (args.http_token or os.environ.get(TOKEN_ENV) or "").strip() or None
-    options = HttpOptions(host=args.host, port=args.port, token=token, log_level=args.log_level)
+    options = HttpOptions(
+        host=args.host, port=args.port, token=token, log_level=args.log_level, oauth=settings.auth_issuer is not None
+    )
     try:
         serve_http(build_server(settings), options)
     except HttpTransportError as exc:

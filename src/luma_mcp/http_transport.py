@@ -4,6 +4,9 @@ Loopback is the default and the only address allowed without `LUMA_MCP_HTTP_TOKE
 reach the port could otherwise spend the Luma key. DNS-rebinding protection (the SDK's Host/Origin
 check) is always on, with the bound host:port as the only allowed names, so a web page that rebinds
 its own name to 127.0.0.1 still cannot drive the server from a browser.
+
+With LUMA_MCP_AUTH_ISSUER the server is an OAuth 2.1 resource server instead (auth.py): the SDK checks
+every request's bearer JWT and serves the RFC 9728 metadata; `ScopeChallenge` completes its challenges.
 """
 
 from __future__ import annotations
@@ -13,20 +16,23 @@ import hashlib
 import hmac
 import ipaddress
 import json
+import re
 import socket
 import sys
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from mcp.server.transport_security import TransportSecuritySettings
 
 if TYPE_CHECKING:
     from mcp.server import MCPServer
-    from starlette.types import ASGIApp, Receive, Scope, Send
+    from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
     from .http_limits import Limits
 
 TOKEN_ENV = "LUMA_MCP_HTTP_TOKEN"
+ISSUER_ENV = "LUMA_MCP_AUTH_ISSUER"
 MCP_PATH = "/mcp"
 LOCAL_NAMES = ("127.0.0.1", "localhost", "[::1]")
 WILDCARD_HOSTS = ("0.0.0.0", "::", "")
@@ -43,6 +49,8 @@ class HttpOptions:
     port: int = 8000
     token: str | None = None
     log_level: str = "WARNING"
+    # OAuth is on (Settings.auth_issuer): tokens are checked by the SDK, not against `token`.
+    oauth: bool = False
     limits: Limits = field(default_factory=lambda: _default_limits())
 
 
@@ -62,22 +70,32 @@ def is_loopback(host: str) -> bool:
 
 
 def check_bind(options: HttpOptions) -> None:
-    if options.token is None and not is_loopback(options.host):
+    if options.token is not None and options.oauth:
+        raise HttpTransportError(
+            f"{TOKEN_ENV} (or --http-token) and {ISSUER_ENV} are both set: use one, the static token for a "
+            "single user or OAuth for many, and unset the other."
+        )
+    if options.token is None and not options.oauth and not is_loopback(options.host):
         raise HttpTransportError(
             f"refusing to serve on {options.host!r} without a token: anyone who can reach that address could "
             f"spend your Luma key. Set {TOKEN_ENV} to a long random secret (clients then send "
-            "'Authorization: Bearer <token>'), or bind to 127.0.0.1."
+            f"'Authorization: Bearer <token>'), or {ISSUER_ENV} for OAuth, or bind to 127.0.0.1."
         )
 
 
-def security_settings(host: str, port: int) -> TransportSecuritySettings:
-    """Host/Origin allow-lists for the bound address (any port only when the OS picks it)."""
+def security_settings(host: str, port: int, public_url: str | None = None) -> TransportSecuritySettings:
+    """Host/Origin allow-lists for the bound address (any port only when the OS picks it), and for the
+    public URL clients reach it by through a proxy (OAuth's audience) when there is one."""
     names = _host_names(host)
     ports = ["*"] if port == 0 else [str(port)]
     hosts = [f"{name}:{p}" for name in names for p in ports]
     if port == 80:
         hosts += names  # clients leave the default port out of the Host header
     origins = [f"http://{entry}" for entry in hosts]
+    if public_url is not None:
+        public = urlsplit(public_url)
+        hosts.append(public.netloc)
+        origins.append(f"{public.scheme}://{public.netloc}")
     return TransportSecuritySettings(enable_dns_rebinding_protection=True, allowed_hosts=hosts, allowed_origins=origins)
 
 
@@ -141,16 +159,50 @@ async def _unauthorized(scope: Scope, send: Send) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
+class ScopeChallenge:
+    """Names the required scopes in the SDK's Bearer challenges (its 401 and 403 carry `resource_metadata`
+    but give the scope only in prose): the MCP authorization spec has a client request exactly the scopes
+    of the `scope` parameter (RFC 6750 section 3) when it asks the authorization server again."""
+
+    def __init__(self, app: ASGIApp, scopes: list[str]) -> None:
+        self.app = app
+        self._parameter = f', scope="{" ".join(scopes)}"'.encode()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_challenge(message: Message) -> None:
+            if message["type"] == "http.response.start" and message["status"] in (401, 403):
+                message = {**message, "headers": [self._completed(*header) for header in message.get("headers", [])]}
+            await send(message)
+
+        await self.app(scope, receive, send_challenge)
+
+    def _completed(self, name: bytes, value: bytes) -> tuple[bytes, bytes]:
+        if name.lower() == b"www-authenticate" and value[:7].lower() == b"bearer " and not _SCOPE.search(value):
+            return name, value + self._parameter
+        return name, value
+
+
+_SCOPE = re.compile(rb"[\s,]scope=")
+
+
 def http_app(
     server: MCPServer[Any], host: str, port: int, token: str | None, limits: Limits | None = None
 ) -> ASGIApp:
     from .http_limits import BodyDeadline, Limits
 
+    auth = server.settings.auth
+    public_url = str(auth.resource_server_url) if auth is not None and auth.resource_server_url else None
     app: ASGIApp = server.streamable_http_app(
-        streamable_http_path=MCP_PATH, transport_security=security_settings(host, port), host=host
+        streamable_http_path=MCP_PATH, transport_security=security_settings(host, port, public_url), host=host
     )
     # Inside the token check: a request without the token is answered before its body is read.
     app = BodyDeadline(app, (limits or Limits()).body_idle_seconds)
+    if auth is not None and auth.required_scopes:
+        app = ScopeChallenge(app, auth.required_scopes)
     return BearerTokenMiddleware(app, token) if token is not None else app
 
 
@@ -164,7 +216,7 @@ def serve_http(server: MCPServer[Any], options: HttpOptions) -> None:
     port = int(sock.getsockname()[1])
     config = uvicorn_config(server, options, port)
     url = f"http://{_bracketed(options.host)}:{port}{MCP_PATH}"
-    auth = "bearer token required" if options.token else "no token: loopback only"
+    auth = "bearer token required" if options.token else "OAuth" if options.oauth else "no token: loopback only"
     print(f"luma-mcp: streamable HTTP at {url} ({auth})", file=sys.stderr, flush=True)
     uvicorn.Server(config).run(sockets=[sock])
 

@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING, Any
 
 from mcp.server.mcpserver.exceptions import ToolError
 
-from .history import History
 from .providers import errors
 from .providers.registry import Providers
 from .settings import SANDBOX_HOST, Settings
+from .store import Store, open_store
 
 if TYPE_CHECKING:
     import httpx
@@ -35,7 +35,7 @@ class Runtime:
     """The HTTP clients are built on first use, not at start: building them (TLS contexts, the SDK)
     costs more than the rest of the start, and a session that never calls a tool never needs them."""
 
-    def __init__(self, settings: Settings, history: History, sandbox: Sandbox | None = None) -> None:
+    def __init__(self, settings: Settings, history: Store, sandbox: Sandbox | None = None) -> None:
         self.settings = settings
         self.history = history
         self.sandbox = sandbox
@@ -87,7 +87,7 @@ class Runtime:
 @asynccontextmanager
 async def open_runtime(settings: Settings, emulator: Emulator | Sandbox | None = None) -> AsyncIterator[Runtime]:
     """`emulator`: a sandbox (or just its Luma emulator) built by the caller, so tests can read what it received."""
-    history = History(settings.history_path)
+    history = open_store(settings)  # StoreUnavailable: the caller reports it as the one line it is
     await history.open()
     runtime = Runtime(settings, history, _sandbox(settings, emulator) if settings.sandbox else None)
     try:

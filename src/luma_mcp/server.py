@@ -20,12 +20,12 @@ from pydantic import AnyUrl
 
 from . import __version__
 from .completions import add_completions
-from .history import History
 from .outputs import recover
 from .prompts import add_prompts
 from .providers.registry import Providers
 from .runtime import Runtime, open_runtime
 from .settings import Settings
+from .store import StoreUnavailable, open_store
 from .tools.avatar import avatar_tools
 from .tools.generations import generation_tools
 from .tools.image import image_tools
@@ -35,6 +35,9 @@ from .tools.video_edit import video_edit_tools
 from .ui.player import player_app
 
 if TYPE_CHECKING:
+    from mcp.server.auth.provider import TokenVerifier
+    from mcp.server.auth.settings import AuthSettings
+
     from .providers.luma.emulator import Emulator
     from .providers.sandbox import Sandbox
 
@@ -133,6 +136,8 @@ def build_server(settings: Settings, emulator: Emulator | Sandbox | None = None)
         async with AsyncExitStack() as stack:
             try:
                 runtime = await stack.enter_async_context(open_runtime(settings, emulator))
+            except StoreUnavailable as exc:
+                raise StartupError(str(exc)) from None
             except (OSError, sqlite3.Error) as exc:
                 raise StartupError(_unusable(settings, exc)) from None
             background = await stack.enter_async_context(anyio.create_task_group())
@@ -147,6 +152,7 @@ def build_server(settings: Settings, emulator: Emulator | Sandbox | None = None)
                 server.runtime = None
                 background.cancel_scope.cancel()
 
+    auth, token_verifier = _oauth(settings)
     server = LumaServer(
         "luma-mcp",
         title="Luma video & image generation",
@@ -155,6 +161,8 @@ def build_server(settings: Settings, emulator: Emulator | Sandbox | None = None)
         lifespan=lifespan,
         tools=listed_tools(settings),
         extensions=[player_app(settings)],
+        auth=auth,
+        token_verifier=token_verifier,
     )
     server.luma_settings = settings
     server.resource(
@@ -173,13 +181,32 @@ def build_server(settings: Settings, emulator: Emulator | Sandbox | None = None)
     return server
 
 
+def _oauth(settings: Settings) -> tuple[AuthSettings | None, TokenVerifier | None]:
+    """The SDK's resource-server settings and token verifier when OAuth is on (it guards streamable HTTP)."""
+    if settings.auth_issuer is None:
+        return None, None
+    try:
+        from .auth import resource_server  # joserfc: only hosted servers pay for it
+    except ImportError as exc:
+        raise SystemExit(
+            f"luma-mcp: LUMA_MCP_AUTH_ISSUER needs the hosted extra ({exc.name} is missing); "
+            "install luma-agents-mcp[hosted]"
+        ) from None
+    return resource_server(settings)
+
+
 async def startup_problem(settings: Settings) -> str | None:
     """Why this server cannot keep its history (the data dir, the history file), in one line; None if it can.
     Checked before serving, so that a user sees that line rather than a traceback."""
-    history = History(settings.history_path)
+    try:
+        history = open_store(settings)
+    except StoreUnavailable as exc:  # the hosted extra is not installed
+        return str(exc)
     try:
         await history.open()
         await history.list(1)
+    except StoreUnavailable as exc:  # already the one line, naming LUMA_MCP_DATABASE_URL
+        return str(exc)
     except (OSError, sqlite3.Error) as exc:
         return _unusable(settings, exc)
     finally:

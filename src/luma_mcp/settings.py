@@ -7,6 +7,7 @@ directly, so no test ever needs to set environment variables before importing th
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +27,10 @@ SANDBOX_HEDRA_KEY = "sk_hedra_sandbox"
 DEFAULT_WAIT_SECONDS = 45.0
 MAX_WAIT_SECONDS = 600.0
 APP_NAME = "luma-mcp"
+AUTH_ISSUER_ENV = "LUMA_MCP_AUTH_ISSUER"
+DEFAULT_AUTH_SCOPE = "luma-mcp"
+# RFC 6749 section 3.3 scope-token: printable ASCII but space, quote and backslash (it goes into a header).
+_SCOPE_TOKEN = re.compile(r"[\x21\x23-\x5b\x5d-\x7e]+")
 
 
 class SettingsError(ValueError):
@@ -61,6 +66,24 @@ class Settings:
     hedra_key: SecretStr | None = None
     hedra_base_url: str = DEFAULT_HEDRA_BASE_URL
     hedra_usd_per_credit: float = 0.01
+    # Hosted mode: the PostgreSQL every replica shares (store.py); None keeps the SQLite history. Out of
+    # the repr: the URL may carry a password, and settings do get printed.
+    database_url: str | None = field(default=None, repr=False)
+    # OAuth 2.1 resource server for streamable HTTP (auth.py), on when the issuer is set: bearer JWTs from
+    # that authorization server, for this audience (the server's public URL), carrying these scopes.
+    auth_issuer: str | None = None
+    auth_audience: str | None = None
+    auth_scopes: tuple[str, ...] = (DEFAULT_AUTH_SCOPE,)
+    auth_jwks_url: str | None = None
+    # Test knob: the shortest pause between two fetches of the issuer's keys (a token with an unknown kid
+    # asks for one).
+    auth_jwks_refetch_seconds: float = 30.0
+
+    def __post_init__(self) -> None:
+        # Unlike configuration_error(), fatal: a server must not start behind an authorization it cannot do.
+        problem = self.auth_error()
+        if problem is not None:
+            raise SettingsError(problem)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -85,6 +108,11 @@ class Settings:
             hedra_key=_secret(env, "HEDRA_API_KEY"),
             hedra_base_url=(env.get("HEDRA_BASE_URL") or DEFAULT_HEDRA_BASE_URL).rstrip("/"),
             hedra_usd_per_credit=_number(env, "HEDRA_USD_PER_CREDIT", 0.01, 0, 100),
+            database_url=env.get("LUMA_MCP_DATABASE_URL", "").strip() or None,
+            auth_issuer=env.get(AUTH_ISSUER_ENV, "").strip() or None,
+            auth_audience=env.get("LUMA_MCP_AUTH_AUDIENCE", "").strip() or None,
+            auth_scopes=_scopes(env, "LUMA_MCP_AUTH_SCOPES") or (DEFAULT_AUTH_SCOPE,),
+            auth_jwks_url=env.get("LUMA_MCP_AUTH_JWKS_URL", "").strip() or None,
         )
 
     @property
@@ -112,6 +140,31 @@ class Settings:
         if self.sandbox:
             return SANDBOX_HEDRA_KEY, f"{SANDBOX_HOST}/hedra/web-app/public"
         return (self.hedra_key.get_secret_value(), self.hedra_base_url) if self.hedra_key else None
+
+    def auth_error(self) -> str | None:
+        """What makes the OAuth settings unusable, in one line that names the variable; None when they can be
+        used, or are all unset (no OAuth)."""
+        urls = (
+            (AUTH_ISSUER_ENV, self.auth_issuer),
+            ("LUMA_MCP_AUTH_AUDIENCE", self.auth_audience),
+            ("LUMA_MCP_AUTH_JWKS_URL", self.auth_jwks_url),
+        )
+        if self.auth_issuer is None:
+            stray = next((name for name, url in urls if url is not None), None)
+            return f"{stray} is set without {AUTH_ISSUER_ENV}, which turns OAuth on; set both" if stray else None
+        if self.auth_audience is None:
+            return (
+                f"{AUTH_ISSUER_ENV} is set without LUMA_MCP_AUTH_AUDIENCE; set it to this server's public URL, "
+                "the one tokens are issued for (e.g. https://mcp.example.com/mcp)"
+            )
+        for name, url in urls:
+            flaw = oauth_url_flaw(url, query=name.endswith("JWKS_URL")) if url is not None else None
+            if flaw is not None:
+                return f"{name}={_shown_url(url or '')} {flaw}"
+        bad = next((scope for scope in self.auth_scopes if not _SCOPE_TOKEN.fullmatch(scope)), None)
+        if bad is not None:
+            return f"LUMA_MCP_AUTH_SCOPES has {bad!r}, not a scope; give scope names separated by spaces or commas"
+        return None if self.auth_scopes else "LUMA_MCP_AUTH_SCOPES names no scope; leave it unset for luma-mcp"
 
     def configuration_error(self) -> str | None:
         """What makes a key or a base URL unusable, in one sentence that names the variable (never the key
@@ -165,6 +218,22 @@ def url_flaw(url: str) -> str | None:
     return None
 
 
+def oauth_url_flaw(url: str, *, query: bool = True) -> str | None:
+    """Why `url` cannot name an OAuth party (issuer, audience, key set); None when it can. Plain http only
+    on loopback: tokens and keys must not travel where someone could swap them."""
+    from .http_transport import is_loopback
+
+    flaw = url_flaw(url)
+    if flaw is not None:
+        return flaw
+    parts = urlsplit(url)
+    if parts.scheme != "https" and not is_loopback(parts.hostname or ""):
+        return "is not https; use an https:// URL (plain http:// only on 127.0.0.1 or localhost)"
+    if parts.fragment or (parts.query and not query):
+        return "has a query or a fragment; give the URL without ?... or #..."
+    return None
+
+
 def _shown_url(url: str) -> str:
     url = url.rpartition("@")[2]  # credentials written into the URL stay out of the message
     return repr(url) if len(url) <= SHOWN_URL_CHARS else repr(url[:SHOWN_URL_CHARS]) + "..."
@@ -185,6 +254,10 @@ def _default_data_dir() -> Path:
     from platformdirs import user_data_path
 
     return user_data_path(APP_NAME)
+
+
+def _scopes(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    return tuple(env.get(name, "").replace(",", " ").split())
 
 
 def _flag(env: Mapping[str, str], name: str) -> bool:

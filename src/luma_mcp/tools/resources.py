@@ -11,9 +11,9 @@ from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
 from mcp_types import Resource
 
-from ..history import History
 from ..outputs import open_saved
 from ..providers import errors
+from ..store import Store
 from .jobs import runtime_of
 from .results import generation_uri, mime_type, output_uri
 
@@ -82,7 +82,7 @@ def sniff_mime(data: bytes) -> str:
     return next((mime for magic, mime in _MAGIC if data.startswith(magic)), "application/octet-stream")
 
 
-async def recent_resources(history: History, limit: int = 50) -> list[Resource]:
+async def recent_resources(history: Store, limit: int = 50) -> list[Resource]:
     resources: list[Resource] = []
     for record in await history.list(limit):
         if record.id.startswith("pending-"):
