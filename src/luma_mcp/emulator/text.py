@@ -2,7 +2,8 @@
 
 5x7 pixels per glyph: capitals, digits and ASCII punctuation. Text is folded to what the font has
 (lower case to capitals, accents dropped, anything else to `?`); each lit pixel becomes a `scale` x
-`scale` block, drawn straight into one 8-bit plane (the luma plane of a yuv420p frame).
+`scale` block, drawn straight into one 8-bit plane (the luma plane of a yuv420p frame) or into every
+channel of an interleaved one (the rgb24 contact sheets of media/preview.py).
 """
 
 from __future__ import annotations
@@ -162,14 +163,17 @@ def wrap(text: str, columns: int, lines: int) -> list[str]:
     return out
 
 
-def draw_text(plane: bytearray, stride: int, x: int, y: int, text: str, scale: int, value: int, right: int) -> None:
+def draw_text(
+    plane: bytearray, stride: int, x: int, y: int, text: str, scale: int, value: int, right: int, channels: int = 1
+) -> None:
     """Draw folded `text` with its top-left corner at (x, y); glyphs that would pass column `right`
-    (or the plane's last row) are left out rather than wrapped into the next row."""
+    (or the plane's last row) are left out rather than wrapped into the next row. `channels`: bytes per
+    pixel, each set to `value` (3 draws grey on an interleaved rgb24 plane, as the previews are)."""
     glyphs = _glyphs()
     rows = len(plane) // stride
     if y < 0 or y + GLYPH_HEIGHT * scale > rows:
         return
-    fills = {length: bytes([value]) * (length * scale) for length in range(1, GLYPH_WIDTH + 1)}
+    fills = {length: bytes([value]) * (length * scale * channels) for length in range(1, GLYPH_WIDTH + 1)}
     for index, char in enumerate(text):
         left = x + index * ADVANCE * scale
         if left < 0 or left + GLYPH_WIDTH * scale > right:
@@ -178,5 +182,5 @@ def draw_text(plane: bytearray, stride: int, x: int, y: int, text: str, scale: i
             for column, length in runs:
                 start = left + column * scale
                 for line in range(y + row * scale, y + (row + 1) * scale):
-                    offset = line * stride + start
-                    plane[offset : offset + length * scale] = fills[length]
+                    offset = line * stride + start * channels
+                    plane[offset : offset + length * scale * channels] = fills[length]

@@ -2,14 +2,17 @@
 
 Both are JPEGs kept well under the 1 MB a client accepts in one result (aimed at ~200 KB), built with
 PyAV alone: frames are scaled by swscale, the sheet is composed from rgb24 rows (no numpy, no PIL),
-then encoded by FFmpeg's mjpeg encoder. Everything runs in a worker thread, and any failure gives
-None: a preview adorns a result, it never fails the call.
+then encoded by FFmpeg's mjpeg encoder. Each frame of a sheet carries its time ("2.5 S", in the
+emulators' bitmap font), from the first frame to the last, so a model can tell where in the clip it
+looks. Everything runs in a worker thread, and any failure gives None: a preview adorns a result, it
+never fails the call.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -17,12 +20,14 @@ from typing import TYPE_CHECKING, Literal
 import anyio
 import anyio.to_thread
 
+from ..emulator.text import GLYPH_HEIGHT, draw_text, fold, text_width
+
 if TYPE_CHECKING:
     from av.container import InputContainer
     from av.video.frame import VideoFrame
     from av.video.stream import VideoStream
 
-__all__ = ["build_preview"]
+__all__ = ["Preview", "build_preview", "preview_of"]
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +40,18 @@ THUMBNAIL_LONG_SIDE = 768
 TARGET_BYTES = 200_000
 # mjpeg quantiser from fine to coarse (FFmpeg's 2..31): the first that fits TARGET_BYTES wins.
 QUANTISERS = (4, 7, 11, 16, 23, 31)
+# A frame's time, top left of its tile (captions and subtitles sit at the bottom): white on a black box,
+# big enough to survive the JPEG.
+LABEL_SCALE, LABEL_PAD, LABEL_MARGIN = 2, 3, 4
+LABEL_BOX, LABEL_INK = 0x00, 0xFF
+
+
+@dataclass(frozen=True)
+class Preview:
+    """A JPEG to look at, and for a contact sheet the time (seconds into the clip) of each of its frames."""
+
+    jpeg: bytes
+    seconds: tuple[float, ...] = ()
 
 
 _LIMITER: list[anyio.CapacityLimiter] = []
@@ -47,21 +64,28 @@ def _limiter() -> anyio.CapacityLimiter:
     return _LIMITER[0]
 
 
-async def build_preview(path: Path, kind: Literal["image", "video"]) -> bytes | None:
-    """JPEG bytes showing `path` (a contact sheet for a video, a thumbnail for an image), or None."""
+async def preview_of(path: Path, kind: Literal["image", "video"], *, labels: bool = True) -> Preview | None:
+    """A contact sheet of `path` for a video (its frames labelled with their times unless `labels` is
+    false), a thumbnail for an image; None when it cannot be made."""
     try:
-        return await anyio.to_thread.run_sync(
-            _contact_sheet if kind == "video" else _thumbnail, path, limiter=_limiter()
-        )
+        if kind == "video":
+            return await anyio.to_thread.run_sync(_contact_sheet, path, labels, limiter=_limiter())
+        return await anyio.to_thread.run_sync(_thumbnail, path, limiter=_limiter())
     except Exception as exc:  # any decoder failure: the result goes out without a preview
         logger.warning("No preview for %s: %s: %s", path.name, type(exc).__name__, exc)
         return None
 
 
+async def build_preview(path: Path, kind: Literal["image", "video"]) -> bytes | None:
+    """JPEG bytes showing `path` (a contact sheet for a video, a thumbnail for an image), or None."""
+    made = await preview_of(path, kind)
+    return made.jpeg if made is not None else None
+
+
 # --- video: a contact sheet -------------------------------------------------------------------------
 
 
-def _contact_sheet(path: Path) -> bytes:
+def _contact_sheet(path: Path, labels: bool = True) -> Preview:
     import av
     from av.video.reformatter import Interpolation
 
@@ -70,13 +94,15 @@ def _contact_sheet(path: Path) -> bytes:
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
         tile_width, tile_height = tile_size(stream.codec_context.width, stream.codec_context.height)
-        tiles = [
-            _frame_at(container, stream, moment).reformat(
-                tile_width, tile_height, "rgb24", interpolation=Interpolation.AREA
-            )
-            for moment in _moments(container, stream, count)
-        ]
-    return _encode_jpeg(_compose(tiles, tile_width, tile_height))
+        start, moments = _moments(container, stream, count)
+        frames = [_frame_at(container, stream, moment) for moment in moments]
+        tiles = [frame.reformat(tile_width, tile_height, "rgb24", interpolation=Interpolation.AREA) for frame in frames]
+    seconds = tuple(
+        max(0.0, (frame.time if frame.time is not None else moment) - start)
+        for frame, moment in zip(frames, moments, strict=True)
+    )
+    sheet = _compose(tiles, tile_width, tile_height, seconds if labels else None)
+    return Preview(_encode_jpeg(sheet), seconds)
 
 
 def tile_size(width: int, height: int) -> tuple[int, int]:
@@ -87,12 +113,13 @@ def tile_size(width: int, height: int) -> tuple[int, int]:
     return _even(TILE_MAX_HEIGHT * width / height), TILE_MAX_HEIGHT
 
 
-def _moments(container: InputContainer, stream: VideoStream, count: int) -> list[float]:
-    """`count` instants evenly spread over the video, each in the middle of its slice of time."""
+def _moments(container: InputContainer, stream: VideoStream, count: int) -> tuple[float, list[float]]:
+    """The stream's start, and `count` instants evenly spread from its first frame to its end: the first
+    and last frames are the ones a start frame, an end frame or a loop shows in."""
     time_base = stream.time_base or Fraction(1, 1_000_000)
     start = float(stream.start_time * time_base) if stream.start_time else 0.0
     seconds = float(stream.duration * time_base) if stream.duration else (container.duration or 0) / 1_000_000
-    return [start + seconds * (index + 0.5) / count for index in range(count)]
+    return start, [start + seconds * index / (count - 1) for index in range(count)]
 
 
 def _frame_at(container: InputContainer, stream: VideoStream, moment: float) -> VideoFrame:
@@ -109,8 +136,11 @@ def _frame_at(container: InputContainer, stream: VideoStream, moment: float) -> 
     return found
 
 
-def _compose(tiles: Sequence[VideoFrame], tile_width: int, tile_height: int) -> VideoFrame:
-    """The tiles in a SHEET_COLUMNS x SHEET_ROWS grid, copied row by row into one rgb24 frame."""
+def _compose(
+    tiles: Sequence[VideoFrame], tile_width: int, tile_height: int, seconds: Sequence[float] | None = None
+) -> VideoFrame:
+    """The tiles in a SHEET_COLUMNS x SHEET_ROWS grid, copied row by row into one rgb24 frame, each
+    labelled with its time when `seconds` are given."""
     from av.video.frame import VideoFrame
 
     width = SHEET_COLUMNS * (tile_width + GUTTER) + GUTTER
@@ -122,8 +152,22 @@ def _compose(tiles: Sequence[VideoFrame], tile_width: int, tile_height: int) -> 
         row, column = divmod(index, SHEET_COLUMNS)
         left, top = GUTTER + column * (tile_width + GUTTER), GUTTER + row * (tile_height + GUTTER)
         _blit(canvas, stride, tile, left, top)
+        if seconds is not None:
+            _label(canvas, stride, f"{seconds[index]:.1f} s", left, top, left + tile_width)
     sheet.planes[0].update(bytes(canvas))
     return sheet
+
+
+def _label(canvas: bytearray, stride: int, text: str, left: int, top: int, right: int) -> None:
+    """`text` in a box at the top left of the tile whose corner is (`left`, `top`), ending at column `right`."""
+    text = fold(text)
+    width = text_width(text, LABEL_SCALE) + 2 * LABEL_PAD
+    height = GLYPH_HEIGHT * LABEL_SCALE + 2 * LABEL_PAD
+    x, y = left + LABEL_MARGIN, top + LABEL_MARGIN
+    box = bytes([LABEL_BOX]) * (min(width, right - x) * 3)
+    for row in range(y, y + height):
+        canvas[row * stride + x * 3 : row * stride + x * 3 + len(box)] = box
+    draw_text(canvas, stride, x + LABEL_PAD, y + LABEL_PAD, text, LABEL_SCALE, LABEL_INK, right, channels=3)
 
 
 def _blit(canvas: bytearray, stride: int, tile: VideoFrame, left: int, top: int) -> None:
@@ -137,7 +181,7 @@ def _blit(canvas: bytearray, stride: int, tile: VideoFrame, left: int, top: int)
 # --- image: a thumbnail -----------------------------------------------------------------------------
 
 
-def _thumbnail(path: Path) -> bytes:
+def _thumbnail(path: Path) -> Preview:
     import av
     from av.video.reformatter import Interpolation
 
@@ -147,7 +191,7 @@ def _thumbnail(path: Path) -> bytes:
     small = frame.reformat(
         _even(frame.width * scale), _even(frame.height * scale), "rgb24", interpolation=Interpolation.AREA
     )
-    return _encode_jpeg(small)
+    return Preview(_encode_jpeg(small))
 
 
 # --- JPEG -------------------------------------------------------------------------------------------

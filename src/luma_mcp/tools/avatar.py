@@ -21,10 +21,11 @@ from pydantic import BaseModel, Field, model_validator
 from ..media.local import RefError
 from ..providers import errors
 from ..providers.base import Generation
-from .base import LumaTool, ToolArgs, describe_violations, make_tool
+from .base import LumaTool, ToolArgs, make_tool
 from .common import DryRun, MediaRef, WaitSeconds, generation_tool
 from .jobs import runtime_of, submit
 from .media import allowed_roots
+from .messages import describe_violations
 
 DEFAULT_MODEL = "together/hedra-avatar"  # contract, generate_avatar_video
 _PLACEHOLDER_ASSET = "00000000-0000-4000-8000-000000000000"

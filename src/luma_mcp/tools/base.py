@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from mcp.server.mcpserver import Context
@@ -19,12 +19,12 @@ from mcp.server.mcpserver.utilities.func_metadata import ArgModelBase, FuncMetad
 from mcp.shared.exceptions import MCPError
 from mcp_types import CallToolResult, ToolAnnotations
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from pydantic_core import ErrorDetails
 
-from ..providers.luma.rules import Violation
 from ..ui import player_link
 from .input import NeedsInput
+from .messages import describe_validation_error
 from .results import GenerationResult
+from .steps import Call, calling
 
 logger = logging.getLogger(__name__)
 
@@ -44,7 +44,9 @@ class LumaTool(Tool):
         try:
             args = self.args_model.model_validate(_pre_parse(arguments, self.args_model))
         except ValidationError as exc:
-            raise ToolError(describe_validation_error(self.name, exc)) from None
+            raise ToolError(describe_validation_error(self.name, exc, self.args_model)) from None
+        # What a result's `next_call` repeats when its next step is this very call again.
+        current = calling.set(Call(self.name, args.model_dump(mode="json", by_alias=True, exclude_unset=True)))
         try:
             result = await self.fn(args, context)
         except NeedsInput as needed:
@@ -54,6 +56,8 @@ class LumaTool(Tool):
         except Exception as exc:
             # The model sees only the tool name; the traceback goes to the server's log.
             raise UnexpectedToolError(f"Error executing tool {self.name}") from exc
+        finally:
+            calling.reset(current)
         return self.fn_metadata.convert_result(result) if convert_result else result
 
 
@@ -152,39 +156,3 @@ def _pre_parse(arguments: dict[str, Any], model: type[BaseModel]) -> dict[str, A
         if isinstance(decoded, dict | list):
             parsed[key] = decoded
     return parsed
-
-
-def describe_validation_error(tool: str, exc: ValidationError) -> str:
-    lines = [f"{tool}: invalid arguments; nothing was sent and nothing was charged."]
-    lines.extend(f"- {_location(error['loc'])}: {_message(error)}" for error in exc.errors(include_url=False))
-    return "\n".join(lines)
-
-
-def _location(loc: Iterable[int | str]) -> str:
-    text = ""
-    for part in loc:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text or "arguments"
-
-
-def _message(error: ErrorDetails) -> str:
-    kind, message = error["type"], error["msg"]
-    if kind == "extra_forbidden":
-        return "unknown argument; remove it (see the tool's input schema for the valid names)"
-    if kind == "missing":
-        return "required; add it"
-    message = message.removeprefix("Value error, ")
-    value = error.get("input")
-    if kind != "value_error" and isinstance(value, str | int | float | bool) and value is not None:
-        shown = repr(value) if len(repr(value)) <= 60 else repr(value)[:57] + "...'"
-        return f"{message} (got {shown})"
-    return message
-
-
-def describe_violations(tool: str, violations: Iterable[Violation], rename: Callable[[str], str]) -> str:
-    lines = [f"{tool}: the request breaks the API's rules; nothing was sent and nothing was charged."]
-    lines.extend(
-        f"- {rename(violation.field)}: {violation.detail} [rule {violation.rule}]. Fix: {violation.fix}"
-        for violation in violations
-    )
-    return "\n".join(lines)

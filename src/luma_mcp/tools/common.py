@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
+from urllib.parse import unquote, urlsplit
 
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import ToolAnnotations
@@ -13,7 +15,8 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validat
 from ..providers.luma.rules import FPS, MAX_KEYFRAMES, PROMPT_MAX_CHARS, SOURCE_MAX_SECONDS
 from ..providers.models import unsupported
 from ..settings import MAX_WAIT_SECONDS
-from .base import Handler, LumaTool, ToolArgs, describe_violations, make_tool
+from .base import Handler, LumaTool, ToolArgs, make_tool
+from .messages import describe_violations
 from .results import GenerationResult
 
 GENERATION_ANNOTATIONS = ToolAnnotations(
@@ -61,14 +64,36 @@ GenerationIdValue = Annotated[str, Field(max_length=256), AfterValidator(_genera
 GenerationId = Annotated[GenerationIdValue, Field(description="The id a generation tool returned.")]
 
 
+# What agents put in `url` when they mean a file on this machine: absolute, relative or home paths,
+# Windows drives and shares, file: URIs.
+_LOCAL_PATH = re.compile(r"(?:file:|[/~.]|\\\\|[A-Za-z]:[\\/])")
+
+
+def _not_a_local_path(value: str | None) -> str | None:
+    if value is None or not _LOCAL_PATH.match(value):
+        return value
+    path = unquote(urlsplit(value).path) if value.startswith("file:") else value
+    raise ValueError(
+        f"{value[:200]!r} is a local file, not a URL; give it as path instead: {json.dumps({'path': path})}"
+    )
+
+
 class MediaRef(BaseModel):
     """An image or video, given by exactly one of generation_id, url or path."""
 
     model_config = ConfigDict(extra="forbid")
+    EXAMPLE: ClassVar[dict[str, Any]] = {"url": "https://example.com/a.png"}
 
     generation_id: GenerationIdValue | None = Field(None, description="A completed generation made with the same key.")
-    url: str | None = Field(None, min_length=1, description="An http(s) URL Luma can fetch, or a data: URI.")
-    path: str | None = Field(None, min_length=1, max_length=4096, description="A local file inside an allowed folder.")
+    url: Annotated[str | None, AfterValidator(_not_a_local_path)] = Field(
+        None, min_length=1, description="An http(s) URL the provider can fetch, or a data: URI."
+    )
+    path: str | None = Field(
+        None,
+        min_length=1,
+        max_length=4096,
+        description="A local file in the output folder, working folder, LUMA_MCP_INPUT_DIRS or (stdio) client roots.",
+    )
 
     @model_validator(mode="after")
     def _exactly_one(self) -> MediaRef:
@@ -82,6 +107,7 @@ class Keyframe(BaseModel):
     """An image pinned to a frame of the output timeline."""
 
     model_config = ConfigDict(extra="forbid")
+    EXAMPLE: ClassVar[dict[str, Any]] = {"frame": 0, "image": {"generation_id": "<an image generation id>"}}
 
     frame: Annotated[
         int, Field(ge=0, le=10 * FPS, description=f"Frame index at {FPS} fps: 0..120 for 5s, 0..240 for 10s.")
@@ -98,6 +124,7 @@ class GuideFrame(BaseModel):
     """An image pinned to a frame of the source video's timeline."""
 
     model_config = ConfigDict(extra="forbid")
+    EXAMPLE: ClassVar[dict[str, Any]] = {"frame": 0, "image": {"path": "frame0.png"}}
 
     frame: Annotated[int, Field(ge=0, le=_LONGEST_EDIT_SOURCE, description=f"Frame index of the source at {FPS} fps.")]
     image: MediaRef = Field(description="What this source frame should look like.")

@@ -29,6 +29,7 @@ from mcp_types import ElicitRequest, ElicitRequestFormParams, ElicitResult, Inpu
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 from pydantic import BaseModel, Field
 
+from ..media.wording import with_article
 from ..providers.base import ProviderName
 from ..providers.registry import check_rules
 from ..runtime import Runtime
@@ -54,7 +55,7 @@ class Draft:
     cost: float
 
     def offer(self) -> str:
-        return f"a {self.value} draft costs about ${self.cost:.2f} ({self.argument}='{self.value}')"
+        return f"{with_article(self.value)} draft costs about ${self.cost:.2f} ({self.argument}='{self.value}')"
 
 
 @dataclasses.dataclass(frozen=True)

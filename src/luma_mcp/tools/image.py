@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any
 
 from mcp.server.mcpserver import Context
@@ -48,7 +49,7 @@ class EditImageArgs(ToolArgs):
 
 
 def rename_image_field(wire_path: str) -> str:
-    return wire_path.replace("image_ref", "image_refs")
+    return re.sub(r"^image_ref\b", "image_refs", wire_path)
 
 
 async def _refs(resolve: Resolver, refs: list[MediaRef] | None) -> list[WireRef]:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import time
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 from typing import Any
 
 import anyio
@@ -14,19 +14,20 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import CallToolResult
 
 from ..history import Record, Submission
-from ..media.preview import build_preview
-from ..outputs import SavedOutput, save_outputs
+from ..outputs import save_outputs
 from ..providers import errors
 from ..providers.base import Generation, Provider, ProviderName, elide_inline_data
 from ..providers.registry import check_rules
 from ..providers.retry import create_with_retries
 from ..runtime import Runtime
 from ..settings import Settings
-from ..waiting import WaitPolicy, progress_fraction, wait_for
-from .base import describe_violations
+from ..waiting import WaitPolicy, job_age, wait_for
 from .confirm import Priced, confirm, refuse_if_unaskable
 from .input import NeedsInput
-from .results import GenerationResult, Output, next_step_for, output_uri, to_call_result
+from .messages import describe_violations, in_argument_names
+from .outcome import Known, generation_result, preview_of_saved, progress_report
+from .results import GenerationResult, to_call_result
+from .steps import set_next_step
 
 logger = logging.getLogger(__name__)
 
@@ -118,7 +119,7 @@ async def _submit(
         if prepare is not None:
             body = await prepare()
             validate(tool, body, rename, provider)
-        generation = await _create(runtime, provider, tool, body, cost, wait_seconds, sending)
+        generation = await _create(runtime, provider, tool, body, cost, wait_seconds, sending, rename)
     except BaseException as stop:
         if reservation is not None and _nothing_bought(stop, sending.started):
             with anyio.CancelScope(shield=True):
@@ -155,7 +156,8 @@ async def _create(
     body: dict[str, Any],
     cost: float | None,
     wait_seconds: float | None,
-    sending: Sending | None = None,
+    sending: Sending | None,
+    rename: Callable[[str], str],
 ) -> Generation:
     """Submit, with the history row (and the create's trace id) written before the request leaves.
 
@@ -183,7 +185,7 @@ async def _create(
             ) from None
         except errors.ProviderError as exc:
             await runtime.history.forget_submission(record_id)
-            raise ToolError(_refusal_message(tool, exc)) from None
+            raise ToolError(_refusal_message(tool, exc, rename)) from None
         except Exception as exc:  # a bug or an SDK surprise: the request may have left, so it may be bought
             logger.exception("Unexpected failure while creating %s", record_id)
             await runtime.history.mark_unknown(record_id, f"unexpected {type(exc).__name__} while sending")
@@ -245,13 +247,14 @@ async def _reserve(runtime: Runtime, cost: float | None) -> str | None:
     return reservation.id
 
 
-def _refusal_message(tool: str, exc: errors.ProviderError) -> str:
+def _refusal_message(tool: str, exc: errors.ProviderError, rename: Callable[[str], str]) -> str:
     tail = "Nothing was charged."
     if isinstance(exc, errors.RateLimited):
         wait = f" in {exc.retry_after:.0f} s" if exc.retry_after else " shortly"
         return f"{tool}: {exc} Try again{wait}. {tail}"
     if isinstance(exc, errors.InvalidRequest):
-        return f"{tool}: the API rejected the request: {exc.detail}. Fix that argument and call again. {tail}"
+        detail = in_argument_names(exc.detail or str(exc), rename)  # the API's words are wire paths too
+        return f"{tool}: the API rejected the request: {detail}. Fix that argument and call again. {tail}"
     return f"{tool}: {exc} {tail}"
 
 
@@ -268,12 +271,13 @@ def _dry_run_result(
         prompt=prompt,
         estimated_cost_usd=cost,
         next_step="",
+        next_call=None,
         sandbox=runtime.settings.sandbox,
         estimated_credits=credits,
         dry_run=True,
         request=elide_inline_data(body),
     )
-    result.next_step = next_step_for(result)
+    set_next_step(result)
     return to_call_result(result)
 
 
@@ -302,10 +306,11 @@ async def follow(
     body = body or (record.request if record else {}) or {"type": generation.type}
     provider = runtime.provider(generation.provider)
     policy = _policy(runtime, provider, body, wait_budget(runtime, wait_seconds))
-    start = _clock()
+    # Progress and advice count from the job's creation: a wait resumed later is not "0 s" into the job.
+    start, born_age = _clock(), job_age(generation.created_at, time.time())
 
     async def report(elapsed: float, latest: Generation) -> None:
-        await ctx.report_progress(*progress_report(elapsed, latest, policy.expected_seconds))
+        await ctx.report_progress(*progress_report(born_age + elapsed, latest, policy.expected_seconds))
 
     generation = _with_known_time(await wait_for(provider, generation, policy, report), record)
     if record is None or (record.state, record.failure_code) != (generation.state, generation.failure_code):
@@ -316,51 +321,12 @@ async def follow(
         logger.info("%s is %s%s", generation.id, generation.state, failure)
     prompt = (record.prompt if record else "") or runtime.providers.describe(generation.provider, body)[2]
     saved = await save_outputs(runtime, generation, record.paths if record else {}, prompt, download=download)
-    outputs = [
-        Output(
-            type=item.type,
-            url=item.url,
-            path=item.path,
-            resource_uri=output_uri(generation.id, item.index) if item.path else None,
-            width=item.width,
-            height=item.height,
-            duration_seconds=item.seconds,
-        )
-        for item in saved
-    ]
+    age = born_age + _clock() - start
     if generation.state == "completed":
-        await ctx.report_progress(100, 100, f"completed · {_clock() - start:.0f} s")
-    result = GenerationResult(
-        id=generation.id,
-        provider=generation.provider,
-        type=generation.type,
-        model=record.model if record and record.model else generation.model,
-        state=generation.state,
-        created_at=generation.created_at,
-        prompt=prompt,
-        outputs=outputs,
-        failure_code=generation.failure_code,
-        failure_reason=generation.failure_reason,
-        estimated_cost_usd=cost if cost is not None else (record.estimated_cost_usd if record else None),
-        next_step="",
-        sandbox=runtime.settings.sandbox,
-        estimated_credits=credits,
-        saved=all(item.path for item in saved) if generation.state == "completed" else None,
-        save_error=next((item.error for item in saved if item.error), None),
-    )
-    result.next_step = next_step_for(result, _clock() - start)
-    return to_call_result(result, await _preview(saved) if preview or not seen_done else None)
-
-
-def progress_report(elapsed: float, latest: Generation, expected: float) -> tuple[float, float, str]:
-    """(progress, total, message): the provider's own progress and ETA where it reports them (Hedra),
-    else an honest estimate from the elapsed time against the typical run."""
-    if latest.progress is None:
-        fraction = progress_fraction(elapsed, expected)
-        return round(100 * fraction, 1), 100, f"{latest.state} · {elapsed:.0f} s elapsed (typically ~{expected:.0f} s)"
-    eta = f", about {latest.eta_seconds:.0f} s left" if latest.eta_seconds is not None else ""
-    percent = round(100 * min(max(latest.progress, 0.0), 0.999), 1)
-    return percent, 100, f"{latest.state} · {percent:.0f}% · {elapsed:.0f} s elapsed{eta}"
+        await ctx.report_progress(100, 100, f"completed · {age:.0f} s")
+    known = Known(record, prompt, cost, credits, runtime.settings.sandbox)
+    result = generation_result(generation, saved, known, age)
+    return to_call_result(result, await preview_of_saved(saved) if preview or not seen_done else None)
 
 
 def _with_known_time(generation: Generation, record: Record | None) -> Generation:
@@ -368,14 +334,6 @@ def _with_known_time(generation: Generation, record: Record | None) -> Generatio
     if generation.created_at is None and record is not None:
         return dataclasses.replace(generation, created_at=record.created_at)
     return generation
-
-
-async def _preview(saved: list[SavedOutput]) -> bytes | None:
-    """A look at the first saved video or image; None when there is none (a preview never fails a call)."""
-    for item in saved:
-        if item.path is not None and item.type in ("video", "image"):
-            return await build_preview(Path(item.path), "video" if item.type == "video" else "image")
-    return None
 
 
 def _clock() -> float:

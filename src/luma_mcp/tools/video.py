@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import typing
 from typing import Any, Literal
 
 from mcp.server.mcpserver import Context
@@ -9,9 +10,12 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import CallToolResult
 from pydantic import Field, create_model
 
+from ..media.wording import with_article
 from ..providers import errors
 from ..providers.base import Provider
 from ..providers.luma.requests import Body, extend_body, video_body
+from ..providers.luma.rules import EXTEND_RESOLUTIONS
+from ..providers.models import VIDEO_MODELS as MODEL_SPECS
 from ..providers.models import AnyDuration, AnyResolution, AnyVideoAspectRatio, VideoModel
 from ..providers.registry import VIDEO_MODELS, provider_of_id
 from .base import LumaTool, ToolArgs
@@ -30,6 +34,8 @@ from .luma_submit import generate
 from .media import Resolver, optional
 
 _MODEL_HELP = "ray-3.2 (Luma), or ray-2 / ray-flash-2 (AI/ML API: no keyframes, hdr, 360p, 10s)."
+# What extend takes: ray-3.2 extends at EXTEND_RESOLUTIONS (no 360p, luma-api-spec V22); ray-2 at any of its own.
+ExtendResolution = Literal["540p", "720p", "1080p", "4k"]
 
 
 class GenerateVideoArgs(ToolArgs):
@@ -38,7 +44,9 @@ class GenerateVideoArgs(ToolArgs):
     aspect_ratio: AnyVideoAspectRatio | None = Field(None, description="Omit to let the model choose. 9:21: ray-2.")
     resolution: AnyResolution = Field("720p", description="360p draft (ray-3.2), 4k (ray-2); hdr: 720p+.")
     duration: AnyDuration = Field("5s", description="10s ray-3.2, 9s ray-2; 10s not with start/end_frame or hdr.")
-    loop: bool = Field(False, description="Seamless loop; 5s only, not with hdr, end_frame or keyframes.")
+    loop: bool = Field(
+        False, description="A new clip that loops (5s; no hdr, end_frame, keyframes). Existing clip: extend_video loop."
+    )
     hdr: bool = Field(False, description="HDR MP4 (5s, 720p/1080p, needs HDR access on the account).")
     exr_export: bool = Field(False, description="Also export EXR; requires hdr.")
     start_frame: MediaRef | None = Field(None, description="Image for the first frame.")
@@ -56,8 +64,10 @@ class ExtendVideoArgs(ToolArgs):
     direction: Literal["forward", "backward"] = Field(
         "forward", description="forward continues after the clip; backward makes what comes before it."
     )
-    resolution: AnyResolution = Field("720p", description="540p, 720p or 1080p (4k: ray-2 sources).")
-    loop: bool = Field(False, description="Loop the extension (forward only).")
+    resolution: ExtendResolution = Field("720p", description="4k: ray-2 sources only.")
+    loop: bool = Field(
+        False, description="Make the existing clip loop: the result ends where it starts (forward only)."
+    )
     wait_seconds: WaitSeconds = None
     dry_run: DryRun = False
 
@@ -134,7 +144,11 @@ async def extend_video(args: ExtendVideoArgs, ctx: Context[Any, Any]) -> CallToo
         return await video_aimlapi.extend(args, ctx)
     if provider_of_id(args.generation_id) != "luma":
         raise ToolError(f"extend_video: generation_id: '{args.generation_id}' is not a video this tool can extend.")
-    refuse_unsupported("extend_video", "ray-3.2", resolution=args.resolution, other_models=False)
+    if args.resolution not in EXTEND_RESOLUTIONS:
+        raise ToolError(
+            f"extend_video: resolution: a ray-3.2 video extends at {', '.join(EXTEND_RESOLUTIONS)}, not "
+            f"'{args.resolution}'. Nothing was sent."
+        )
     body = extend_body(
         prompt=args.prompt,
         generation_id=args.generation_id,
@@ -164,7 +178,10 @@ async def check_extendable(provider: Provider, generation_id: str) -> None:
             f"extend_video: generation_id: '{generation_id}' is {generation.state}; wait for it with get_generation."
         )
     if not any(output.type == "video" for output in generation.outputs):
-        raise ToolError(f"extend_video: generation_id: '{generation_id}' is a {generation.type}, not a video.")
+        raise ToolError(
+            f"extend_video: generation_id: '{generation_id}' is {with_article(generation.type)}, not a video; "
+            "give the id of a completed video generation. Nothing was sent."
+        )
 
 
 def generate_video_args(models: tuple[str, ...]) -> type[GenerateVideoArgs]:
@@ -174,6 +191,21 @@ def generate_video_args(models: tuple[str, ...]) -> type[GenerateVideoArgs]:
     offered: Any = Literal.__getitem__(models)  # a Literal of values known only at start-up
     field = Field(models[0], description=_MODEL_HELP)
     return create_model("GenerateVideoArgs", __base__=GenerateVideoArgs, model=(offered, field))
+
+
+def extend_video_args(models: tuple[str, ...]) -> type[ExtendVideoArgs]:
+    """The argument model with `resolution` narrowed to what the offered models extend at."""
+    offered = {
+        resolution
+        for model in models
+        for resolution in (EXTEND_RESOLUTIONS if VIDEO_MODELS[model] == "luma" else MODEL_SPECS[model].resolutions)
+    }
+    resolutions = tuple(value for value in typing.get_args(ExtendResolution) if value in offered)
+    if resolutions == typing.get_args(ExtendResolution):
+        return ExtendVideoArgs
+    narrowed: Any = Literal.__getitem__(resolutions)
+    field = Field("720p", description="540p, 720p or 1080p.")
+    return create_model("ExtendVideoArgs", __base__=ExtendVideoArgs, resolution=(narrowed, field))
 
 
 def video_tools(default_wait: float, models: tuple[str, ...] = tuple(VIDEO_MODELS)) -> list[LumaTool]:
@@ -198,9 +230,10 @@ def video_tools(default_wait: float, models: tuple[str, ...] = tuple(VIDEO_MODEL
             title="Extend a video",
             description=(
                 "Continue a completed video generation by 5 s (forward), or make what leads into it (backward), "
-                "with the model that made it. SDR only (ray-3.2 720p about $0.30)."
+                "with the model that made it. Returns the whole longer clip (source + extension), not only the "
+                "new part. SDR only (ray-3.2 720p about $0.30)."
             ),
-            args_model=ExtendVideoArgs,
+            args_model=extend_video_args(models),
             default_wait=default_wait,
         ),
     ]

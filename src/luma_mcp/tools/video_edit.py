@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
@@ -24,6 +24,7 @@ from .base import LumaTool, ToolArgs
 from .common import DryRun, GuideFrames, MediaRef, Prompt, WaitSeconds, generation_tool
 from .luma_submit import generate
 from .media import Resolver, optional
+from .messages import describe_violations
 
 Unit = Annotated[float, Field(ge=0, le=1)]
 REFRAME_PROMPT = "Extend the scene naturally to fill the new frame; keep the subject, motion and style unchanged."
@@ -31,22 +32,27 @@ REFRAME_PROMPT = "Extend the scene naturally to fill the new frame; keep the sub
 
 class _Control(BaseModel):
     model_config = ConfigDict(extra="forbid")
+    EXAMPLE: ClassVar[dict[str, Any]] = {"enabled": True}
     enabled: bool | None = Field(None, description="On or off; omit for the model default.")
 
 
 class DepthControl(_Control):
+    EXAMPLE: ClassVar[dict[str, Any]] = {"enabled": True, "blur": 0.3}
     blur: Unit | None = Field(None, description="Higher = more geometric freedom.")
 
 
 class NormalsControl(_Control):
+    EXAMPLE: ClassVar[dict[str, Any]] = {"enabled": True, "augmentation": 0.5}
     augmentation: Unit | None = Field(None, description="Higher = looser surface shading.")
 
 
 class PoseControl(_Control):
+    EXAMPLE: ClassVar[dict[str, Any]] = {"enabled": True, "strength": "precise"}
     strength: PoseStrength | None = Field(None, description="precise follows poses closely; coarse loosely.")
 
 
 class TrajectoryControl(_Control):
+    EXAMPLE: ClassVar[dict[str, Any]] = {"enabled": True, "sparsity": 0.5}
     sparsity: Unit | None = Field(None, description="Higher = fewer motion anchors.")
 
 
@@ -54,6 +60,7 @@ class Controls(BaseModel):
     """Manual conditioning signals; omit one to use the model default."""
 
     model_config = ConfigDict(extra="forbid")
+    EXAMPLE: ClassVar[dict[str, Any]] = {"depth": {"enabled": True, "blur": 0.3}, "pose": {"strength": "precise"}}
     depth: DepthControl | None = Field(None, description="Follow the source's depth layout.")
     face: _Control | None = Field(None, description="Keep faces and expressions.")
     normals: NormalsControl | None = Field(None, description="Follow surface orientation.")
@@ -84,6 +91,7 @@ class SourcePosition(BaseModel):
     """Where the source sits on the new canvas, as fractions of the canvas size."""
 
     model_config = ConfigDict(extra="forbid")
+    EXAMPLE: ClassVar[dict[str, Any]] = {"x_norm": 0.25, "y_norm": 0, "w_norm": 0.5, "h_norm": 1}
     x_norm: Annotated[float, Field(ge=-2, le=2, description="Left edge.")]
     y_norm: Annotated[float, Field(ge=-2, le=2, description="Top edge.")]
     w_norm: Annotated[float, Field(gt=0, le=2, description="Width.")]
@@ -162,7 +170,7 @@ def _edit_options(args: EditVideoArgs) -> dict[str, Any]:
 def _check_length(tool: str, gen_type: str, source: ResolvedRef) -> None:
     violation = check_source_duration(gen_type, source.seconds) if source.seconds is not None else None
     if violation is not None:
-        raise ToolError(f"{tool}: source: {violation.detail} [rule {violation.rule}]. Fix: {violation.fix}")
+        raise ToolError(describe_violations(tool, [violation], lambda field: field))
 
 
 def _check_guides(args: EditVideoArgs, source: ResolvedRef) -> None:

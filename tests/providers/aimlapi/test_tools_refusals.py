@@ -101,7 +101,7 @@ REFUSALS: list[tuple[str, str, dict[str, Any], list[str]]] = [
         "extend-360p",
         "extend_video",
         {"generation_id": FLASH_ANCHOR, "resolution": "360p"},
-        ["resolution", "ray-flash-2 does not offer resolution '360p'"],
+        ["resolution", "'540p', '720p', '1080p' or '4k' (got '360p')"],  # extend's schema lists what it takes
     ),
     ("extend-malformed-id", "extend_video", {"generation_id": "aimlapi:../../etc"}, ["generation_id"]),
 ]

@@ -14,6 +14,7 @@ import anyio.to_thread
 
 from ...media.local import LocalMedia, RefError, RefLike, decode_data_uri, inspect_local, open_checked
 from ...media.sniff import sniff_kind
+from ...media.wording import with_article
 from ..base import Generation
 from ..errors import ProviderError
 from .rules import URL_MAX_CHARS
@@ -85,7 +86,8 @@ async def _generation(generation_id: str, name: str, lookup: Lookup) -> str:
     images = [output.url for output in generation.outputs if output.type == "image"]
     if not images:
         raise RefError(
-            f"{name}: generation '{generation_id}' is a {generation.type} generation, but an image is wanted here"
+            f"{name}: generation '{generation_id}' is {with_article(generation.type)} generation, but an image is"
+            " wanted here"
             " (to continue a video, extend it instead)"
         )
     return images[0]

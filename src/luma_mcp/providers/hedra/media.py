@@ -24,6 +24,7 @@ import anyio.to_thread
 
 from ...media.download import DownloadFailed, UrlExpired, save_url
 from ...media.local import MAX_BYTES, LocalMedia, RefError, RefLike, decode_data_uri, inspect_local, open_checked
+from ...media.wording import with_article
 from ..base import Generation
 from ..errors import InvalidRequest, ProviderError
 from .rules import URL_MAX_CHARS, slot_limits
@@ -177,7 +178,7 @@ async def _image_of_generation(generation_id: str, name: str, lookup: Lookup) ->
         raise RefError(f"{name}: could not look up generation '{generation_id}': {exc}") from None
     images = [output.url for output in generation.outputs if output.type == "image"]
     if generation.state != "completed" or not images:
-        what = generation.state if generation.state != "completed" else f"a {generation.type} generation"
+        what = generation.state if generation.state != "completed" else f"{with_article(generation.type)} generation"
         raise RefError(f"{name}: generation '{generation_id}' is {what}; a completed image generation is wanted")
     return images[0]
 

@@ -26,6 +26,7 @@ import anyio.to_thread
 from ...media import probe
 from ...media.local import INLINE_MAX_BYTES, LocalMedia, RefError, RefLike, decode_data_uri, inspect_local, shown
 from ...media.sniff import SNIFF_BYTES, sniff_kind
+from ...media.wording import with_article
 from ..errors import NotFound, ProviderError
 from .requests import WireRef
 from .rules import check_source_duration
@@ -213,7 +214,7 @@ async def _from_generation(generation_id: str, want: Want, name: str, ctx: RefCo
     videos = [output for output in generation.output or [] if output.type == "video"]
     if generation.type not in VIDEO_TYPES or not videos:
         raise RefError(
-            f"{name}: generation '{generation_id}' is {_article(generation.type)} {generation.type} generation,"
+            f"{name}: generation '{generation_id}' is {with_article(generation.type)} generation,"
             " but a video is wanted here;"
             f" {_SEND_SOMETHING_ELSE['video']}"
         )
@@ -244,15 +245,11 @@ def _image_output_url(generation: Generation, name: str) -> WireRef:
     images = [output for output in generation.output or [] if output.type == "image"]
     if not images:
         raise RefError(
-            f"{name}: generation '{generation.id}' is {_article(generation.type)} {generation.type} generation,"
+            f"{name}: generation '{generation.id}' is {with_article(generation.type)} generation,"
             " but an image is wanted here"
             " (to continue a video, extend it instead)"
         )
     return {"url": images[0].url}
-
-
-def _article(word: str) -> str:
-    return "an" if word[:1] in ("a", "e", "i", "o", "u") else "a"
 
 
 async def _saved_video_info(generation_id: str, ctx: RefContext) -> probe.VideoInfo | None:
@@ -272,7 +269,7 @@ async def _from_path(raw: str, want: Want, name: str, ctx: RefContext, source_fo
     seconds = _known(media.seconds)
     too_long = check_source_duration(source_for, seconds) if source_for and seconds else None
     if too_long is not None:
-        raise RefError(f"{name}: {too_long.detail} [rule {too_long.rule}]; {too_long.fix}")
+        raise RefError(f"{name}: {too_long.detail.removeprefix('source: ')}; {too_long.fix.rstrip('.')}")
     if media.inline is not None:
         wire: WireRef = {"data": base64.b64encode(media.inline).decode("ascii"), "media_type": media.media_type}
     else:
