@@ -247,10 +247,13 @@ def _check_acceptance(outcome: Outcome, tool: Tool) -> list[str]:
     data = outcome.structured
     if data is None:
         return ["accepted without structured content"]
-    read_only = bool(tool.annotations and tool.annotations.read_only_hint)
+    # A tool that buys is neither read-only nor idempotent (asking twice buys twice); get_generation writes
+    # files, so is not read-only, but is idempotent: neither kind may send a write to an API.
+    hints = tool.annotations
+    buys_nothing = bool(hints and (hints.read_only_hint or hints.idempotent_hint))
     writes = [f"{r.method} {r.path}" for r in outcome.requests if r.method != "GET"]
-    if read_only or data.get("dry_run"):
-        return [f"{'read-only tool' if read_only else 'dry run'} sent {writes}"] if writes else []
+    if buys_nothing or data.get("dry_run"):
+        return [f"{'non-buying tool' if buys_nothing else 'dry run'} sent {writes}"] if writes else []
     creates = len(outcome.creates)
     problems = [] if creates == 1 else [f"accepted generation call made {creates} creates (want exactly 1)"]
     if not _is_generation_id(data.get("id")) or data.get("state") not in STATES:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import sqlite3
 from collections.abc import AsyncIterator, Iterable
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -11,16 +12,26 @@ from typing import TYPE_CHECKING, Any
 import anyio
 import anyio.to_thread
 from mcp.server import MCPServer
+from mcp.server.caching import apply_cache_hint
+from mcp.server.context import ServerRequestContext
 from mcp.server.lowlevel.helper_types import ReadResourceContents
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.tools import Tool
-from mcp_types import CallToolResult, InputRequiredResult, Resource
+from mcp_types import (
+    CallToolResult,
+    InputRequiredResult,
+    ReadResourceRequestParams,
+    ReadResourceResult,
+    Resource,
+)
 from pydantic import AnyUrl
 
 from . import __version__
 from .completions import add_completions
+from .icons import server_icons
 from .outputs import recover
+from .presence import CACHE_HINTS, DESCRIPTION, OUTPUT_HINT, website_url, with_icons
 from .prompts import add_prompts
 from .providers.registry import Providers
 from .runtime import Runtime, open_runtime
@@ -63,6 +74,7 @@ def instructions(settings: Settings) -> str:
 
 
 logger = logging.getLogger(__name__)
+OUTPUT_URI = re.compile(r"luma://generations/[^/]+/outputs/\d+")
 
 
 class StartupError(Exception):
@@ -93,6 +105,14 @@ class LumaServer(MCPServer[Runtime]):
     async def list_resources(self) -> list[Resource]:
         return await recent_resources(self.runtime.history) if self.runtime else []
 
+    async def _handle_read_resource(
+        self, ctx: ServerRequestContext[Runtime], params: ReadResourceRequestParams
+    ) -> ReadResourceResult | InputRequiredResult:
+        result = await super()._handle_read_resource(ctx, params)
+        if isinstance(result, ReadResourceResult) and OUTPUT_URI.fullmatch(str(params.uri)):
+            return apply_cache_hint(result, OUTPUT_HINT)
+        return result
+
     async def read_resource(
         self, uri: AnyUrl | str, context: Context[Runtime, Any] | None = None
     ) -> Iterable[ReadResourceContents] | InputRequiredResult:
@@ -115,13 +135,15 @@ def listed_tools(settings: Settings) -> list[Tool]:
     on = providers.available()
     luma_tools = "luma" in on or not on
     ray_tools = luma_tools or "aimlapi" in on
-    return [
-        *(video_tools(settings.wait_seconds, providers.video_models()) if ray_tools else []),
-        *(video_edit_tools(settings.wait_seconds) if luma_tools else []),
-        *(image_tools(settings.wait_seconds) if luma_tools else []),
-        *(avatar_tools(settings.wait_seconds) if "hedra" in on else []),
-        *generation_tools(),
-    ]
+    return with_icons(
+        [
+            *(video_tools(settings.wait_seconds, providers.video_models()) if ray_tools else []),
+            *(video_edit_tools(settings.wait_seconds) if luma_tools else []),
+            *(image_tools(settings.wait_seconds) if luma_tools else []),
+            *(avatar_tools(settings.wait_seconds) if "hedra" in on else []),
+            *generation_tools(),
+        ]
+    )
 
 
 def build_server(settings: Settings, emulator: Emulator | Sandbox | None = None) -> LumaServer:
@@ -156,7 +178,11 @@ def build_server(settings: Settings, emulator: Emulator | Sandbox | None = None)
     server = LumaServer(
         "luma-mcp",
         title="Luma video & image generation",
+        description=DESCRIPTION,
+        website_url=website_url(),
+        icons=server_icons(),
         version=__version__,
+        cache_hints=CACHE_HINTS,
         instructions=instructions(settings),
         lifespan=lifespan,
         tools=listed_tools(settings),

@@ -130,7 +130,11 @@ def _entry(record: Record) -> HistoryEntry:
     )
 
 
-READ_ANNOTATIONS = ToolAnnotations(read_only_hint=True, idempotent_hint=True, open_world_hint=True)
+# get_generation saves finished outputs to disk (not read-only), and asking twice leaves the same files
+# (idempotent); nothing it writes replaces what was there.
+GET_ANNOTATIONS = ToolAnnotations(
+    read_only_hint=False, destructive_hint=False, idempotent_hint=True, open_world_hint=True
+)
 
 
 def generation_tools() -> list[LumaTool]:
@@ -145,7 +149,7 @@ def generation_tools() -> list[LumaTool]:
             ),
             args_model=GetGenerationArgs,
             output_model=GenerationResult,
-            annotations=READ_ANNOTATIONS,
+            annotations=GET_ANNOTATIONS,
         ),
         make_tool(
             list_generations,
