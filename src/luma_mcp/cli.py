@@ -34,6 +34,7 @@ environment (flags override them):
   LUMA_MCP_WAIT_SECONDS  how long a tool waits before handing back an id (45)
   LUMA_MCP_MAX_COST_USD  refuse any request estimated above this (none)
   LUMA_MCP_BUDGET_USD    refuse once today's spend (UTC, this data dir) passes
+  LUMA_MCP_USER_BUDGET_USD  the same for each OAuth user's own spend (none)
   LUMA_MCP_CONFIRM_ABOVE_USD  ask the user above this price; off = never (2.00)
   LUMA_MCP_API_TIMEOUT_SECONDS  how long one API request may take (30)
   LUMA_MCP_HTTP_TOKEN    streamable-http bearer token (same as --http-token)

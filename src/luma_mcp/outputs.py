@@ -23,6 +23,7 @@ import anyio
 import anyio.to_thread
 
 from .history import SUBMITTING, UNKNOWN, Record
+from .identity import user_folder_name
 from .media.download import (
     CLAIM_STALE_SECONDS,
     DownloadFailed,
@@ -62,9 +63,17 @@ class SavedOutput:
 
 
 async def save_outputs(
-    runtime: Runtime, generation: Generation, saved: dict[int, str], prompt: str, *, download: bool = True
+    runtime: Runtime,
+    generation: Generation,
+    saved: dict[int, str],
+    prompt: str,
+    *,
+    download: bool = True,
+    owner: str | None = None,
 ) -> list[SavedOutput]:
-    """Each output of `generation` with its local path: reused when still on disk, else saved now."""
+    """Each output of `generation` with its local path: reused when still on disk, else saved now into
+    `owner`'s folder (None: the caller's; read here, since the download itself runs in the background)."""
+    owner = runtime.history.owner if owner is None else owner
     results: list[SavedOutput] = []
     for index, output in enumerate(generation.outputs):
         path = saved.get(index)
@@ -72,7 +81,7 @@ async def save_outputs(
             path = None  # the user moved or deleted it (or put something else there): fetch it again
         error = None
         if path is None and download and generation.state == "completed":
-            path, error = await _save(runtime, generation, index, prompt)
+            path, error = await _save(runtime, generation, index, prompt, owner)
         size = await anyio.to_thread.run_sync(measure, path, output.type) if path else (None, None, None)
         results.append(SavedOutput(index, output.type, output.url, path, *size, error=error))
     if generation.state == "completed":
@@ -105,14 +114,14 @@ def measure(path: str, output_type: str) -> tuple[int | None, int | None, float 
     return None, None, None
 
 
-async def _save(runtime: Runtime, generation: Generation, index: int, prompt: str) -> Saved:
+async def _save(runtime: Runtime, generation: Generation, index: int, prompt: str, owner: str) -> Saved:
     output = generation.outputs[index]
     name = output_filename(generation.id, generation.created_at, prompt, index, output.type, output.url)
-    destination = output_folder(runtime.settings) / name
-    return await _in_background(runtime, destination, lambda: _download(runtime, generation, index, destination))
+    destination = output_folder(runtime.settings, owner) / name
+    return await _in_background(runtime, destination, lambda: _download(runtime, generation, index, destination, owner))
 
 
-async def _download(runtime: Runtime, generation: Generation, index: int, destination: Path) -> Saved:
+async def _download(runtime: Runtime, generation: Generation, index: int, destination: Path, owner: str) -> Saved:
     try:
         async with claimed(destination):
             # Another call or process may have saved it while this one waited for the claim.
@@ -124,7 +133,7 @@ async def _download(runtime: Runtime, generation: Generation, index: int, destin
         if disk:
             return None, f"{exc}; free some space, or set LUMA_MCP_OUTPUT_DIR to a writable folder"
         return None, f"the download failed ({exc})"
-    await runtime.history.set_path(generation.id, index, destination)
+    await runtime.store.set_path(generation.id, index, destination, owner=owner)
     size = await anyio.to_thread.run_sync(lambda: destination.stat().st_size)
     logger.info("Saved output %d of %s: %s (%d bytes)", index, generation.id, destination, size)
     return str(destination), None
@@ -175,16 +184,27 @@ async def _run(
         pending.done.set()
 
 
-def output_folder(settings: Settings) -> Path:
-    """Where outputs are saved: the sandbox's apart from real ones (contract, Sandbox)."""
-    return settings.output_dir / "sandbox" if settings.sandbox else settings.output_dir
+def user_output_dir(settings: Settings, owner: str = "") -> Path:
+    """The folder of `owner`'s files: the output dir itself for the single user (""), else its folder
+    `<output dir>/u-<digest>` (identity.user_folder_name), which plays the output dir's part for that user."""
+    folder = user_folder_name(owner)
+    return settings.output_dir / folder if folder else settings.output_dir
 
 
-def open_saved(settings: Settings, path: str) -> BinaryIO | None:
-    """The saved output at `path`, opened for reading if it is a regular file inside the output dir reached
-    without following any link below it; else None. Recorded paths come from the history, and a link put
-    in the output dir must not turn an output resource into a way to read any file on the machine."""
-    return open_inside(settings.output_dir, path)
+def output_folder(settings: Settings, owner: str = "") -> Path:
+    """Where `owner`'s outputs are saved: the sandbox's apart from real ones (contract, Sandbox), in a
+    `sandbox` folder inside the user's folder (`<output dir>/u-<digest>/sandbox`), so that everything of
+    one user's is below one folder."""
+    folder = user_output_dir(settings, owner)
+    return folder / "sandbox" if settings.sandbox else folder
+
+
+def open_saved(settings: Settings, path: str, owner: str = "") -> BinaryIO | None:
+    """The saved output at `path`, opened for reading if it is a regular file inside `owner`'s folder of
+    the output dir reached without following any link below it; else None. Recorded paths come from the
+    history, and a link put in the output dir must not turn an output resource into a way to read any
+    file on the machine, nor another user's."""
+    return open_inside(user_output_dir(settings, owner), path)
 
 
 # --- download=false, remembered -----------------------------------------------------------------------
@@ -232,14 +252,14 @@ async def _recover(runtime: Runtime, limit: int) -> None:
     settings = runtime.settings
     for folder in {settings.output_dir, output_folder(settings)}:
         await anyio.to_thread.run_sync(_remove_stale_parts, folder)
-    await settle_abandoned(runtime, await runtime.history.list(limit))
+    await settle_abandoned(runtime, await runtime.store.list(limit))
     if settings.configuration_error() is not None:
         return  # a malformed key or URL: nothing may be sent
     providers = runtime.providers
-    await settle_unknown(runtime, await runtime.history.list(limit))
+    await settle_unknown(runtime, await runtime.store.list(limit))
     records = [
         record
-        for record in await runtime.history.list(limit)
+        for record in await runtime.store.list(limit)
         if _unsettled(record)
         and providers.is_available(provider_of_id(record.id))
         and not await anyio.to_thread.run_sync(_declined, settings, record.id)
@@ -258,12 +278,23 @@ async def _recover_one(runtime: Runtime, record: Record) -> None:
     except ProviderError as exc:
         logger.info("Recovery could not check %s: %s", record.id, type(exc).__name__)
         return
-    await runtime.history.update_state(
-        generation.id, generation.state, generation.failure_code, generation.failure_reason
+    await runtime.store.update_state(
+        generation.id, generation.state, generation.failure_code, generation.failure_reason, owner=record.owner
     )
-    for item in await save_outputs(runtime, generation, record.paths, record.prompt):
+    for item in await save_outputs(runtime, generation, record.paths, record.prompt, owner=record.owner):
         if item.error is not None:
             logger.warning("Recovery could not save output %d of %s: %s", item.index, record.id, item.error)
+
+
+async def settle_leased(runtime: Runtime, record: Record) -> None:
+    """Settle one generation another replica left (replicas.py leases it to this one): checked once, its
+    finished outputs saved under its owner, as start-up recovery does; skipped when its provider is off
+    here or its owner declined the download."""
+    if not runtime.providers.is_available(provider_of_id(record.id)):
+        return
+    if await anyio.to_thread.run_sync(_declined, runtime.settings, record.id):
+        return
+    await _recover_one(runtime, record)
 
 
 def submit_grace_seconds(settings: Settings) -> float:
@@ -285,7 +316,7 @@ async def settle_abandoned(runtime: Runtime, records: list[Record]) -> int:
             f"The server stopped while sending this request, {_duration(age)} ago; whether the provider "
             "received it is unknown."
         )
-        await runtime.history.mark_unknown(record.id, reason)
+        await runtime.store.mark_unknown(record.id, reason, owner=record.owner)
         settled += 1
     return settled
 
@@ -322,10 +353,10 @@ async def settle_unknown(runtime: Runtime, records: list[Record], most: int = 5)
             continue
         if generation is None:
             continue
-        if await runtime.history.get(generation.id) is None:
-            await runtime.history.confirm_submission(record.id, generation.id, generation.state, None)
+        if await runtime.store.get(generation.id, owner=record.owner) is None:
+            await runtime.store.confirm_submission(record.id, generation.id, generation.state, None, owner=record.owner)
         else:  # already known under its real id (met through get_generation): the stand-in row goes
-            await runtime.history.forget_submission(record.id)
+            await runtime.store.forget_submission(record.id, owner=record.owner)
         settled += 1
     return settled
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from mcp.server.mcpserver.exceptions import ToolError
 
+from .owned_store import OwnedStore
 from .providers import errors
 from .providers.registry import Providers
 from .settings import SANDBOX_HOST, Settings
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
     import httpx
     from anyio.abc import TaskGroup
 
-    from .providers.base import Provider, ProviderName
+    from .providers.base import Generation, Provider, ProviderName
     from .providers.luma.client import LumaApi
     from .providers.luma.emulator import Emulator
     from .providers.sandbox import Sandbox
@@ -37,7 +38,10 @@ class Runtime:
 
     def __init__(self, settings: Settings, history: Store, sandbox: Sandbox | None = None) -> None:
         self.settings = settings
-        self.history = history
+        # Every owner's rows: for work that is no caller's (recovery), which writes with `owner=record.owner`.
+        self.store = history
+        # The caller's rows only: what tool calls, resources and completions read and write.
+        self.history = OwnedStore(history)
         self.sandbox = sandbox
         self.providers = Providers(settings, sandbox)
         self._http: httpx.AsyncClient | None = None
@@ -77,6 +81,18 @@ class Runtime:
             return self.providers.for_id(generation_id)
         except errors.NotConfigured as exc:
             raise ToolError(str(exc)) from None
+
+    async def owns(self, generation_id: str) -> bool:
+        """Whether the caller may use `generation_id`. In hosted mode only an id of their own history, judged
+        before any request: the provider keys are every user's, so the API would answer about anyone's id.
+        A single user may name any id of the key (one made elsewhere is imported when met)."""
+        return not self.settings.hosted or await self.history.get(generation_id) is not None
+
+    async def lookup(self, generation_id: str) -> Generation:
+        """The generation as its provider reports it now; `NotFound`, with nothing sent, when `owns` says no."""
+        if not await self.owns(generation_id):
+            raise errors.NotFound(f"no generation '{generation_id}' of yours; list_generations shows yours")
+        return await self.provider_for_id(generation_id).get(generation_id)
 
     async def aclose(self) -> None:
         await self.providers.aclose()

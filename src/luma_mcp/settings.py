@@ -48,6 +48,8 @@ class Settings:
     wait_seconds: float = DEFAULT_WAIT_SECONDS
     max_cost_usd: float | None = None
     budget_usd: float | None = None
+    # Hosted mode: each user's own day budget, on top of `budget_usd` (which every user shares).
+    user_budget_usd: float | None = None
     # How fast the built-in emulator finishes jobs in --sandbox mode: real jobs take minutes, a demo
     # should take seconds but still show progress.
     sandbox_job_seconds: float = 8.0
@@ -98,6 +100,7 @@ class Settings:
             wait_seconds=_number(env, "LUMA_MCP_WAIT_SECONDS", DEFAULT_WAIT_SECONDS, 0, MAX_WAIT_SECONDS),
             max_cost_usd=_optional_number(env, "LUMA_MCP_MAX_COST_USD"),
             budget_usd=_optional_number(env, "LUMA_MCP_BUDGET_USD"),
+            user_budget_usd=_optional_number(env, "LUMA_MCP_USER_BUDGET_USD"),
             sandbox_job_seconds=_number(env, "LUMA_MCP_SANDBOX_JOB_SECONDS", 8.0, 0, 3600),
             api_timeout_seconds=_number(env, "LUMA_MCP_API_TIMEOUT_SECONDS", 30.0, 0.1, 600),
             confirm_above_usd=_confirm_threshold(env),
@@ -114,6 +117,12 @@ class Settings:
             auth_scopes=_scopes(env, "LUMA_MCP_AUTH_SCOPES") or (DEFAULT_AUTH_SCOPE,),
             auth_jwks_url=env.get("LUMA_MCP_AUTH_JWKS_URL", "").strip() or None,
         )
+
+    @property
+    def hosted(self) -> bool:
+        """Serving several users, told apart by their OAuth tokens: each sees only their own generations,
+        files and budget, and no local file is read (the client's disk is not this machine's)."""
+        return self.auth_issuer is not None
 
     @property
     def history_path(self) -> Path:

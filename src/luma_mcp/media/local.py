@@ -173,7 +173,13 @@ def confine(raw: str, name: str, roots: Sequence[Path], working_dir: Path) -> tu
     """The real path behind `raw` and its status, if it is a plain file inside an allowed folder.
 
     Containment is judged before existence, so that nothing can be learnt about files outside the
-    allowed folders (they are all "outside", whether they exist or not)."""
+    allowed folders (they are all "outside", whether they exist or not). No allowed folder at all is a
+    hosted server's (tools/media.py `allowed_roots`): every path is refused before anything is looked at."""
+    if not roots:
+        raise RefError(
+            f"{name}: this server is hosted and reads no local files (the client's disk is not its own); in hosted "
+            "mode give media by url (an http(s) URL or a data: URI) or by generation_id"
+        )
     if "\x00" in raw:
         raise RefError(f"{name}: the path contains a NUL character")
     allowed = [_real(root, working_dir) for root in roots]

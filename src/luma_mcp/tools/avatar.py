@@ -20,7 +20,6 @@ from pydantic import BaseModel, Field, model_validator
 
 from ..media.local import RefError
 from ..providers import errors
-from ..providers.base import Generation
 from .base import LumaTool, ToolArgs, make_tool
 from .common import DryRun, MediaRef, WaitSeconds, generation_tool
 from .jobs import runtime_of, submit
@@ -187,11 +186,7 @@ async def _where(ctx: Context[Any, Any], scratch: Path, model: dict[str, Any] | 
 
     runtime = runtime_of(ctx)
     roots = await allowed_roots(ctx)
-
-    async def lookup(generation_id: str) -> Generation:
-        return await runtime.provider_for_id(generation_id).get(generation_id)
-
-    return Where(roots=roots, scratch=scratch, http=runtime.http, lookup=lookup, model=model)
+    return Where(roots=roots, scratch=scratch, http=runtime.http, lookup=runtime.lookup, model=model)
 
 
 async def _stage(args: GenerateAvatarVideoArgs, where: Any) -> tuple[Any, Any]:

@@ -61,14 +61,10 @@ class GenerationList(BaseModel):
 
 async def get_generation(args: GetGenerationArgs, ctx: Context[Any, Any]) -> CallToolResult:
     runtime = runtime_of(ctx)
-    provider = runtime.provider_for_id(args.generation_id)
     try:
-        generation = await provider.get(args.generation_id)
+        generation = await runtime.lookup(args.generation_id)
     except errors.NotFound:
-        raise ToolError(
-            f"generation_id: no generation '{args.generation_id}' for this API key (another key's ids look "
-            "missing too). list_generations shows the ids this server submitted."
-        ) from None
+        raise ToolError(_not_found(runtime, args.generation_id)) from None
     except errors.ProviderError as exc:
         raise ToolError(f"get_generation: {exc} Try again in a few seconds; nothing is lost.") from None
     result = await follow(ctx, generation, wait_seconds=args.wait_seconds, download=args.download, preview=args.preview)
@@ -77,6 +73,15 @@ async def get_generation(args: GetGenerationArgs, ctx: Context[Any, Any]) -> Cal
         # For the player's progress bar: elapsed time against the typical run, beside what the model reads.
         result.meta = {**(result.meta or {}), PROGRESS_META: await _timing(runtime, shown)}
     return result
+
+
+def _not_found(runtime: Runtime, generation_id: str) -> str:
+    if runtime.settings.hosted:  # the same words whether the id is another user's or nobody's
+        return f"generation_id: no generation '{generation_id}' of yours. list_generations shows your ids."
+    return (
+        f"generation_id: no generation '{generation_id}' for this API key (another key's ids look "
+        "missing too). list_generations shows the ids this server submitted."
+    )
 
 
 async def _timing(runtime: Runtime, shown: dict[str, Any]) -> dict[str, float]:

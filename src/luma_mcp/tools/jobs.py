@@ -20,8 +20,8 @@ from ..providers.base import Generation, Provider, ProviderName, elide_inline_da
 from ..providers.registry import check_rules
 from ..providers.retry import create_with_retries
 from ..runtime import Runtime
-from ..settings import Settings
 from ..waiting import WaitPolicy, job_age, wait_for
+from .budget import check_budgets, check_caps, reserve
 from .confirm import Priced, confirm, refuse_if_unaskable
 from .input import NeedsInput
 from .messages import describe_violations, in_argument_names
@@ -105,14 +105,14 @@ async def _submit(
     priced = Priced(tool, provider, body, cost, source_seconds)
     if not dry_run:
         runtime.provider(provider)  # no key: say how to set one, before anything is reserved or asked
-    _check_caps(runtime.settings, cost)
+    check_caps(runtime.settings, cost)
     if dry_run:
-        _check_budget(runtime.settings, cost, await runtime.history.spent_today())
+        await check_budgets(runtime, cost)
         refuse_if_unaskable(ctx, runtime.settings, priced)
         return _dry_run_result(runtime, provider, body, cost, credits)
     # Booked before the user is asked, so concurrent calls (and other processes on the data dir) cannot
     # all fit under the budget; taken back only when nothing can have been bought.
-    reservation = await _reserve(runtime, cost)
+    reservation = await reserve(runtime, cost)
     sending = Sending()
     try:
         await confirm(ctx, runtime, priced)
@@ -198,53 +198,6 @@ async def _create(
         price = "unpriced" if cost is None else f"est. ${cost:.2f}"
         logger.info("%s submitted to %s (%s, %s): %s", tool, name, model, price, generation.id)
     return generation
-
-
-def _check_caps(settings: Settings, cost: float | None) -> None:
-    """The per-request cap; and, under any cap or budget, an unknown price is refused, never taken as $0."""
-    limits = {"LUMA_MCP_MAX_COST_USD": settings.max_cost_usd, "LUMA_MCP_BUDGET_USD": settings.budget_usd}
-    named = [name for name, value in limits.items() if value is not None]
-    if cost is None and named:
-        held_to = " and ".join(f"{name}=${limits[name]:.2f}" for name in named)
-        raise ToolError(
-            "Not submitted: this request has an unpublished price (none is published for these settings, or the "
-            f"provider's price list cannot be read now), so it cannot be held to {held_to}: an unknown price is "
-            "not counted as free. Choose settings with a published price (dry_run shows estimated_cost_usd), or "
-            f"remove {' and '.join(named)} to allow unpriced requests. Nothing was sent."
-        )
-    if settings.max_cost_usd is not None and cost is not None and cost > settings.max_cost_usd:
-        raise ToolError(
-            f"Not submitted: this request costs an estimated ${cost:.2f}, above "
-            f"LUMA_MCP_MAX_COST_USD=${settings.max_cost_usd:.2f}. Lower the resolution or duration, or raise the cap. "
-            "Nothing was sent."
-        )
-
-
-def _check_budget(settings: Settings, cost: float | None, spent_today: float) -> None:
-    budget = settings.budget_usd
-    if budget is not None and cost is not None and round(spent_today + cost, 6) > round(budget, 6):
-        raise _past_budget(budget, cost, spent_today)
-
-
-def _past_budget(budget: float, cost: float, spent_today: float) -> ToolError:
-    return ToolError(
-        f"Not submitted: an estimated ${cost:.2f} would bring today's spend to ${spent_today + cost:.2f}, past "
-        f"LUMA_MCP_BUDGET_USD=${budget:.2f} (a budget per UTC day for every server using this data dir; "
-        f"${spent_today:.2f} spent today). It starts again at 00:00 UTC; to go on today, raise "
-        "LUMA_MCP_BUDGET_USD. Nothing was sent."
-    )
-
-
-async def _reserve(runtime: Runtime, cost: float | None) -> str | None:
-    """Book `cost` in the day's spend, or refuse past the budget; None when there is no price to book."""
-    if cost is None:
-        return None
-    budget = runtime.settings.budget_usd
-    reservation = await runtime.history.reserve(cost, budget)
-    if reservation.id is None:
-        assert budget is not None, "only a budget refuses a booking"
-        raise _past_budget(budget, cost, reservation.spent_before)
-    return reservation.id
 
 
 def _refusal_message(tool: str, exc: errors.ProviderError, rename: Callable[[str], str]) -> str:

@@ -61,7 +61,12 @@ async def media_context(ctx: Context[Any, Any], refs: Iterable[RefLike | None], 
         return Path(record.paths[0]) if record and 0 in record.paths else None
 
     return RefContext(
-        api=runtime.api, allowed_roots=roots, http=runtime.http, saved_path_of=saved_path_of, dry_run=dry_run
+        api=runtime.api,
+        allowed_roots=roots,
+        http=runtime.http,
+        saved_path_of=saved_path_of,
+        dry_run=dry_run,
+        owns=runtime.owns,
     )
 
 
@@ -69,8 +74,11 @@ async def allowed_roots(ctx: Context[Any, Any], *, ask_client: bool = True) -> l
     """The folders local paths may be read from: the output dir and LUMA_MCP_INPUT_DIRS (configured, so
     taken as they are); the working dir and, over stdio, the client's MCP roots (implicit, so never `/`,
     the home folder or a system folder: a server started in `/` must not open the whole disk). The
-    client is asked for its roots only when `ask_client` (a local path was given)."""
+    client is asked for its roots only when `ask_client` (a local path was given). A hosted server has
+    none: its users' files are on their own machines, and this machine's are no user's to read."""
     settings = runtime_of(ctx).settings
+    if settings.hosted:
+        return []
     implicit = [Path.cwd(), *(await client_roots(ctx) if ask_client else [])]
     return [settings.output_dir, *settings.input_dirs, *(root for root in implicit if not too_wide(root))]
 

@@ -30,6 +30,8 @@ _MAGIC = (
 async def generation_json(generation_id: str, ctx: Context[Any, Any]) -> str:
     """The generation as the API reports it now, with the paths of files saved on this machine."""
     runtime = runtime_of(ctx)
+    if not await runtime.owns(generation_id):  # another user's: not even asked about (see Runtime.owns)
+        raise ResourceNotFoundError(f"No generation '{generation_id}' of yours")
     try:
         generation = await runtime.providers.for_id(generation_id).get(generation_id)
     except errors.NotFound:
@@ -51,9 +53,11 @@ async def generation_json(generation_id: str, ctx: Context[Any, Any]) -> str:
 
 
 async def saved_output(generation_id: str, index: str, ctx: Context[Any, Any]) -> bytes:
-    """A saved output's bytes, read only from inside the output dir and never through a link."""
+    """A saved output's bytes, read only from inside the caller's folder of the output dir and never
+    through a link."""
     runtime = runtime_of(ctx)
-    record = await runtime.history.get(generation_id)
+    owner = runtime.history.owner
+    record = await runtime.history.get(generation_id, owner=owner)
     path = record.paths.get(int(index)) if record and index.isdigit() else None
     if path is None:
         raise ResourceNotFoundError(
@@ -61,7 +65,7 @@ async def saved_output(generation_id: str, index: str, ctx: Context[Any, Any]) -
         )
 
     def read() -> bytes | None:
-        handle = open_saved(runtime.settings, path)
+        handle = open_saved(runtime.settings, path, owner)
         if handle is None:
             return None
         with handle:

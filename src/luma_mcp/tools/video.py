@@ -12,12 +12,12 @@ from pydantic import Field, create_model
 
 from ..media.wording import with_article
 from ..providers import errors
-from ..providers.base import Provider
 from ..providers.luma.requests import Body, extend_body, video_body
 from ..providers.luma.rules import EXTEND_RESOLUTIONS
 from ..providers.models import VIDEO_MODELS as MODEL_SPECS
 from ..providers.models import AnyDuration, AnyResolution, AnyVideoAspectRatio, VideoModel
 from ..providers.registry import VIDEO_MODELS, provider_of_id
+from ..runtime import Runtime
 from .base import LumaTool, ToolArgs
 from .common import (
     DryRun,
@@ -159,18 +159,20 @@ async def extend_video(args: ExtendVideoArgs, ctx: Context[Any, Any]) -> CallToo
     validate("extend_video", body, rename_extend_field)  # before the lookup: an invalid call sends nothing
     runtime = runtime_of(ctx)
     if runtime.providers.is_available("luma"):  # a dry run without a key still validates and prices
-        await check_extendable(runtime.providers.get("luma"), args.generation_id)
+        await check_extendable(runtime, args.generation_id)
     return await submit(
         ctx, "extend_video", body, wait_seconds=args.wait_seconds, dry_run=args.dry_run, rename=rename_extend_field
     )
 
 
-async def check_extendable(provider: Provider, generation_id: str) -> None:
-    """The API bills nothing for a bad anchor either, but says less: check it here (a GET is free)."""
+async def check_extendable(runtime: Runtime, generation_id: str) -> None:
+    """The API bills nothing for a bad anchor either, but says less: check it here (a GET is free). In
+    hosted mode another user's id is not found, and not asked about (Runtime.lookup)."""
     try:
-        generation = await provider.get(generation_id)
+        generation = await runtime.lookup(generation_id)
     except errors.NotFound:
-        raise ToolError(f"extend_video: generation_id: no generation '{generation_id}' for this key.") from None
+        whose = "of yours" if runtime.settings.hosted else "for this key"
+        raise ToolError(f"extend_video: generation_id: no generation '{generation_id}' {whose}.") from None
     except errors.ProviderError:
         return  # cannot check now; the API will
     if generation.state != "completed":

@@ -16,7 +16,6 @@ from mcp_types import CallToolResult
 from ..media.local import RefError
 from ..providers.aimlapi import requests, rules
 from ..providers.aimlapi.media import image_url
-from ..providers.base import Generation
 from .common import refuse_unsupported
 from .jobs import runtime_of, submit, validate
 from .media import allowed_roots
@@ -92,7 +91,7 @@ async def extend(args: ExtendVideoArgs, ctx: Context[Any, Any]) -> CallToolResul
         loop=args.loop,
     )
     validate("extend_video", body, rename_extend_field, "aimlapi")
-    await check_extendable(runtime.provider("aimlapi"), generation_id)  # A13: completed, a video
+    await check_extendable(runtime, generation_id)  # A13: completed, a video
     return await submit(
         ctx,
         "extend_video",
@@ -109,11 +108,7 @@ async def _image(ctx: Context[Any, Any], ref: Any, field: str) -> str | None:
         return None
     runtime = runtime_of(ctx)
     roots = await allowed_roots(ctx, ask_client=ref.path is not None)
-
-    async def lookup(generation_id: str) -> Generation:
-        return await runtime.provider_for_id(generation_id).get(generation_id)
-
     try:
-        return await image_url(ref, field=field, roots=roots, lookup=lookup)
+        return await image_url(ref, field=field, roots=roots, lookup=runtime.lookup)
     except RefError as exc:
         raise ToolError(f"generate_video: {exc}. Nothing was sent and nothing was charged.") from None

@@ -74,6 +74,8 @@ class RefContext:
     presigned uploads. `saved_path_of`: the local file saved for a generation id, if any (to measure
     a video's length). `working_dir`: what relative paths are relative to (None: the process's).
     `dry_run`: check local files fully but upload nothing (the wire shows `DRY_RUN_FILE_ID`).
+    `owns`: whether the caller may use a generation id, asked before it is looked up (a hosted server's
+    users share its key, so the API would answer about anyone's generation); None: any id of the key.
     """
 
     api: LumaApi | None
@@ -84,6 +86,7 @@ class RefContext:
     dry_run: bool = False
     upload_timeout: float = 120.0
     upload_poll_interval: float = 0.5
+    owns: Callable[[str], Awaitable[bool]] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,6 +211,8 @@ def _known(seconds: float | None) -> float | None:
 
 
 async def _from_generation(generation_id: str, want: Want, name: str, ctx: RefContext) -> ResolvedRef:
+    if ctx.owns is not None and not await ctx.owns(generation_id):
+        raise RefError(f"{name}: no generation '{generation_id}' of yours; list_generations shows yours")
     generation = await _completed_generation(generation_id, name, ctx.api)
     if want == "image":
         return ResolvedRef(_image_output_url(generation, name), "image")
