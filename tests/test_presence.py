@@ -78,3 +78,14 @@ async def test_a_saved_output_is_immutable_and_a_generation_is_not(settings: Set
     assert (output.ttl_ms, output.cache_scope) == (OUTPUT_HINT.ttl_ms, "private")
     assert output.ttl_ms >= 30 * DAY_MS
     assert (state.ttl_ms, state.cache_scope) == (0, "private")
+
+
+@pytest.mark.parametrize("mode", ["legacy", "auto"])
+async def test_no_change_notifications_are_advertised_since_none_are_sent(
+    settings: Settings, emulator: Emulator, mode: str
+) -> None:
+    async with session(settings, emulator, mode=mode) as client:
+        capabilities = client.server_capabilities
+    assert capabilities.resources is not None and capabilities.tools is not None and capabilities.prompts is not None
+    assert (capabilities.resources.subscribe, capabilities.resources.list_changed) == (False, False)
+    assert capabilities.tools.list_changed is False and capabilities.prompts.list_changed is False

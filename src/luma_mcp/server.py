@@ -168,6 +168,10 @@ def build_server(settings: Settings, emulator: Emulator | Sandbox | None = None)
             # wait on the network).
             runtime.background = background
             background.start_soon(recover, runtime)
+            if settings.database_url:  # hosted: replicas finish the jobs a dead replica left
+                from .replicas import settle_forever
+
+                background.start_soon(settle_forever, runtime)
             try:
                 yield runtime
             finally:
@@ -183,6 +187,9 @@ def build_server(settings: Settings, emulator: Emulator | Sandbox | None = None)
         icons=server_icons(),
         version=__version__,
         cache_hints=CACHE_HINTS,
+        # No change notifications are published (the player and agents poll get_generation, and a hosted
+        # server's one bus would tell every user of every other user's ids): so none are advertised either.
+        subscriptions=False,
         instructions=instructions(settings),
         lifespan=lifespan,
         tools=listed_tools(settings),

@@ -5,13 +5,16 @@ with a final name is always complete, whatever happened to the process while it 
 is removed however the save ends (a cancelled save included). A disk that cannot take the file is a
 `SaveFailed`, never a crash: the file is paid for, and the caller must still answer with its URL.
 
-`claimed` gives one writer per destination across calls and processes (an O_EXCL claim file);
-`open_inside` reads a saved file back without following a link out of its folder.
+`claimed` gives one writer per destination across calls, processes and hosts sharing the folder (an
+O_EXCL claim file); `sweep_abandoned` clears what dead holders left; `open_inside` reads a saved file back
+without following a link out of its folder.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
+import glob
 import os
 import re
 import socket
@@ -168,6 +171,8 @@ async def claimed(destination: Path) -> AsyncIterator[None]:
     while not await anyio.to_thread.run_sync(_try_claim, path):  # noqa: ASYNC110
         await anyio.sleep(CLAIM_POLL_SECONDS)
     try:
+        # Only a holder writes a .part: any there now was left by a holder that died mid-download.
+        await anyio.to_thread.run_sync(_remove_parts, destination, None)
         async with anyio.create_task_group() as keeper:
             keeper.start_soon(_keep_fresh, path)
             try:
@@ -184,25 +189,106 @@ def _try_claim(path: Path) -> bool:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
     except FileExistsError:
-        if _abandoned(path):
-            path.unlink(missing_ok=True)  # its holder is gone; the next round claims it
+        seen = _abandoned(path)
+        if seen is not None:
+            _remove_unchanged(path, seen)  # its holder is gone; the next round claims it
         return False
     except OSError as exc:
         raise SaveFailed(f"could not write to {path.parent} ({disk_reason(exc)})") from exc
     with os.fdopen(fd, "w") as handle:
-        handle.write(f"{os.getpid()} {socket.gethostname()}\n")
+        handle.write(f"{os.getpid()} {this_host()}\n")
     return True
 
 
-def _abandoned(path: Path) -> bool:
+@functools.cache
+def this_host() -> str:
+    """Where a pid names the same process: the hostname, then (on Linux) the boot and the pid namespace.
+    Containers on one machine may share a hostname (host networking) but not their process ids, and a
+    rebooted host reuses them: a claim made anywhere else is judged by its age alone."""
+    return f"{socket.gethostname() or '-'} {_process_scope()}"
+
+
+def _process_scope() -> str:
     try:
-        age = time.time() - path.stat().st_mtime
+        boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+        namespace = os.readlink("/proc/self/ns/pid")
+    except OSError:  # not Linux: the hostname alone says where a pid means something
+        return "-"
+    return f"{boot}/{namespace}".replace(" ", "") or "-"
+
+
+def _abandoned(path: Path) -> os.stat_result | None:
+    """The claim's stat when its holder is gone, else None. Gone: a process of this host that no longer
+    runs, or a claim no one has touched for CLAIM_STALE_SECONDS, the only sign a holder on another host
+    gives (hosts sharing the folder need clocks that agree to well within that)."""
+    try:
+        seen = path.stat()
         pid, _, host = path.read_text().strip().partition(" ")
     except (OSError, UnicodeDecodeError):
-        return False  # gone meanwhile, or being written: look again next round
-    if age > CLAIM_STALE_SECONDS:
-        return True
-    return host == socket.gethostname() and pid.isdigit() and not _alive(int(pid))
+        return None  # gone meanwhile: look again next round
+    if time.time() - seen.st_mtime > CLAIM_STALE_SECONDS:
+        return seen
+    # An empty claim is one being written; a claim of another host, or one written before hosts were
+    # told apart ("pid hostname"), waits for its age.
+    here = host == this_host() and pid.isdigit()
+    return seen if here and not _alive(int(pid)) else None
+
+
+def _remove_unchanged(path: Path, seen: os.stat_result) -> bool:
+    """Remove the claim judged abandoned from `seen`, unless it is another file by now: a process that
+    judged it first may have removed it and claimed anew, and that live claim must stay."""
+    try:
+        now = path.stat()
+        if (now.st_ino, now.st_mtime_ns) != (seen.st_ino, seen.st_mtime_ns):
+            return False
+        path.unlink()
+    except OSError:
+        return False
+    return True
+
+
+def _remove_parts(destination: Path, older_than: float | None) -> int:
+    """Remove `destination`'s partial downloads (those last written before `older_than`, when given)."""
+    removed = 0
+    for part in destination.parent.glob(f".{glob.escape(destination.name)}.*.part"):
+        try:
+            if older_than is None or part.lstat().st_mtime < older_than:
+                part.unlink()
+                removed += 1
+        except OSError:
+            continue
+    return removed
+
+
+def sweep_abandoned(root: Path, depth: int = 2) -> int:
+    """Remove, in `root` and its folders `depth` levels down (users' folders, their sandbox folders),
+    claims whose holder is gone and partial downloads no claim covers, which a holder killed mid-download
+    leaves. Returns how many files went. For a process that settles other processes' work (hosted
+    replicas): a single server cleans its own at start-up."""
+    removed = 0
+    for folder in _folders(root, depth):
+        for claim in folder.glob(".*.claim"):
+            seen = _abandoned(claim)
+            if seen is not None and _remove_unchanged(claim, seen):
+                removed += 1
+        # A part is written only under its destination's claim; one without a claim was left by a dead
+        # holder. The age spares a part whose claim is being taken over right now by a live process.
+        for part in folder.glob(".*.part"):
+            destination = folder / part.name[1:].rsplit(".", 2)[0]
+            if not claim_path(destination).exists():
+                removed += _remove_parts(destination, time.time() - CLAIM_REFRESH_SECONDS)
+    return removed
+
+
+def _folders(root: Path, depth: int) -> list[Path]:
+    if depth < 0 or not root.is_dir() or root.is_symlink():
+        return []
+    found = [root]
+    with contextlib.suppress(OSError):
+        for child in root.iterdir():
+            if child.is_dir() and not child.is_symlink():
+                found += _folders(child, depth - 1)
+    return found
 
 
 def _alive(pid: int) -> bool:
