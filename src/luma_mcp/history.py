@@ -274,7 +274,7 @@ class History:
         state: str | None = None,
         provider: str | None = None,
         *,
-        owner: str = "",
+        owner: str | None = "",
     ) -> list[Record]:
         clauses, params = _filters(owner, gen_type, state, provider)
         query = f"SELECT * FROM generations {clauses} ORDER BY created_at DESC, rowid DESC LIMIT ?"
@@ -352,9 +352,14 @@ def _sum_of_day(db: sqlite3.Connection, day: str, owner: str | None = None) -> f
     return float(db.execute(query, params).fetchone()[0])
 
 
-def _filters(owner: str, gen_type: str | None, state: str | None, provider: str | None) -> tuple[str, tuple[str, ...]]:
-    pairs = (("type", gen_type), ("state", state), ("provider", provider))
-    conditions = [("owner", owner), *((column, value) for column, value in pairs if value)]
+def _filters(
+    owner: str | None, gen_type: str | None, state: str | None, provider: str | None
+) -> tuple[str, tuple[str, ...]]:
+    pairs = (("owner", owner), ("type", gen_type), ("state", state), ("provider", provider))
+    # owner None: every owner's rows (recovery's view); "" is the single local user, a value like any other.
+    conditions = [(column, value) for column, value in pairs if value or (column == "owner" and value is not None)]
+    if not conditions:
+        return "", ()
     return "WHERE " + " AND ".join(f"{column} = ?" for column, _ in conditions), tuple(v for _, v in conditions)
 
 

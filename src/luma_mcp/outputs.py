@@ -252,14 +252,14 @@ async def _recover(runtime: Runtime, limit: int) -> None:
     settings = runtime.settings
     for folder in {settings.output_dir, output_folder(settings)}:
         await anyio.to_thread.run_sync(_remove_stale_parts, folder)
-    await settle_abandoned(runtime, await runtime.store.list(limit))
+    await settle_abandoned(runtime, await runtime.store.list(limit, owner=None))
     if settings.configuration_error() is not None:
         return  # a malformed key or URL: nothing may be sent
     providers = runtime.providers
-    await settle_unknown(runtime, await runtime.store.list(limit))
+    await settle_unknown(runtime, await runtime.store.list(limit, owner=None))
     records = [
         record
-        for record in await runtime.store.list(limit)
+        for record in await runtime.store.list(limit, owner=None)
         if _unsettled(record)
         and providers.is_available(provider_of_id(record.id))
         and not await anyio.to_thread.run_sync(_declined, settings, record.id)

@@ -303,13 +303,14 @@ class PostgresStore:
         state: str | None = None,
         provider: str | None = None,
         *,
-        owner: str = "",
+        owner: str | None = "",
     ) -> list[Record]:
         pairs = (("owner", owner), ("type", gen_type), ("state", state), ("provider", provider))
-        conditions = [(column, value) for column, value in pairs if value or column == "owner"]
-        where = " AND ".join(f"{column} = %s" for column, _ in conditions)
+        # owner None: every owner's rows (recovery's view); "" is the single local user.
+        conditions = [(column, value) for column, value in pairs if value or (column == "owner" and value is not None)]
+        where = ("WHERE " + " AND ".join(f"{column} = %s" for column, _ in conditions)) if conditions else ""
         rows = await self._rows(
-            f"SELECT * FROM generations WHERE {where} ORDER BY created_at DESC, seq DESC LIMIT %s",
+            f"SELECT * FROM generations {where} ORDER BY created_at DESC, seq DESC LIMIT %s",
             [*(value for _, value in conditions), limit],
         )
         return [_record(row) for row in rows]

@@ -30,9 +30,9 @@ import anyio
 import anyio.to_thread
 
 from .media.download import sweep_abandoned
-from .outputs import settle_leased
+from .outputs import settle_abandoned, settle_leased
 from .runtime import Runtime
-from .store import Record, Store
+from .store import SUBMITTING, Record, Store
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +43,7 @@ ROW_LEASE_SECONDS = 30.0
 WORK_LEASE_SECONDS = 30.0
 WORK_RENEW_SECONDS = 10.0
 BATCH = 10
+ABANDONED_SCAN = 100
 
 
 def holder_name() -> str:
@@ -68,6 +69,9 @@ async def settle_round(
 ) -> int:
     """One round: clear dead holders' leftovers, then settle up to `limit` leased rows. Returns how many
     rows this round settled (leased, worked on and released)."""
+    # A create whose replica died mid-send stays `submitting`: past its grace it becomes `unknown` with its
+    # age, whoever's it is (marking it twice, from two replicas, writes the same thing).
+    await settle_abandoned(runtime, await runtime.store.list(ABANDONED_SCAN, state=SUBMITTING, owner=None))
     if runtime.settings.configuration_error() is None:
         records = await runtime.store.claim_unsettled(holder, limit, lease_seconds)
     else:

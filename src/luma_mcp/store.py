@@ -152,8 +152,10 @@ class Store(Protocol):
         state: str | None = None,
         provider: str | None = None,
         *,
-        owner: str = "",
-    ) -> list[Record]: ...
+        owner: str | None = "",
+    ) -> list[Record]:
+        """The newest `limit` rows of `owner`; None: of every owner (recovery's view, never a caller's)."""
+        ...
 
     async def import_generation(
         self, generation_id: str, provider: str, gen_type: str, model: str, created_at: str | None, *, owner: str = ""

@@ -8,13 +8,14 @@ submitted and then never looked again.
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import anyio
 import pytest
 
 from luma_mcp.media.download import claim_path, this_host
-from luma_mcp.outputs import output_folder
+from luma_mcp.outputs import output_folder, recover
 from luma_mcp.providers.luma.emulator import Emulator, EmulatorConfig
 from luma_mcp.providers.sandbox import Sandbox
 from luma_mcp.replicas import holder_name, settle_round
@@ -112,3 +113,34 @@ async def test_a_round_clears_what_a_killed_download_left(stores: Stores, settin
     claim_path(destination).write_text(f"{2**22 + 17} {this_host()}\n")  # above pid_max: no such process
     assert await settle_round(live, holder_name()) == 0
     assert not claim_path(destination).exists()
+
+
+async def test_a_create_cut_mid_send_by_a_dead_replica_is_settled_as_unknown_for_its_owner(
+    stores: Stores, settings: Settings, sandbox: Sandbox
+) -> None:
+    [survivor] = await replicas(stores, settings, sandbox, 1)
+    body = {"type": "image", "model": "uni-1", "prompt": "a heron"}
+    local = await survivor.store.begin_submission(Submission("luma", "image", "uni-1", body, 0.04), owner=BOB)
+    await settle_round(survivor, holder_name())
+    fresh = await survivor.store.get(local, owner=BOB)
+    assert fresh is not None and fresh.state == "submitting"  # within its grace a live replica may be sending it
+    settings_past_grace = dataclasses.replace(settings, api_timeout_seconds=-100)  # grace: 2 * timeout + 120 <= 0
+    await anyio.sleep(1.1)  # stamps have one-second resolution
+    await settle_round(Runtime(settings_past_grace, survivor.store, sandbox), holder_name())
+    settled_row = await survivor.store.get(local, owner=BOB)
+    assert settled_row is not None and settled_row.state == "unknown" and settled_row.owner == BOB
+    assert settled_row.failure_reason is not None and "stopped while sending" in settled_row.failure_reason
+
+
+async def test_a_restart_saves_every_owners_unfinished_jobs(
+    stores: Stores, settings: Settings, sandbox: Sandbox
+) -> None:
+    """One server (SQLite and OAuth, no replicas) stopped while two users' jobs ran: its start-up recovery
+    settles both, each into its owner's folder, not only the single local user's."""
+    stopped, restarted = await replicas(stores, settings, sandbox, 2)
+    alice_id = await submit(stopped, ALICE, "a kite over dunes")
+    bob_id = await submit(stopped, BOB, "a lantern in rain")
+    await anyio.sleep(0.4)
+    await recover(restarted)
+    assert Path((await settled(restarted.store, alice_id, ALICE))[0]).parent == output_folder(settings, ALICE)
+    assert Path((await settled(restarted.store, bob_id, BOB))[0]).parent == output_folder(settings, BOB)

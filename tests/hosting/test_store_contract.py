@@ -137,6 +137,16 @@ async def test_an_owner_sees_and_changes_only_its_own_rows(store: Store) -> None
     assert [r.owner for r in await store.claim_unsettled("h", 10, 60, owner="bob")] == ["bob"]
 
 
+async def test_recovery_alone_lists_every_owners_rows(store: Store) -> None:
+    await submitted(store, "luma-alice", owner="alice", created_at=at(1))
+    await submitted(store, "luma-bob", owner="bob", created_at=at(2))
+    await submitted(store, "luma-local", created_at=at(3))
+    everyone = await store.list(10, owner=None)
+    assert [(r.id, r.owner) for r in everyone] == [("luma-local", ""), ("luma-bob", "bob"), ("luma-alice", "alice")]
+    assert [r.id for r in await store.list(10, provider="luma", owner=None)] == [r.id for r in everyone]
+    assert await store.list(10, state="failed", owner=None) == []
+
+
 async def test_the_day_budget_counts_every_owner_and_a_user_budget_one(store: Store) -> None:
     first = await store.reserve(0.4, 1.0, owner="alice", user_budget_usd=0.5)
     assert first.id is not None and (first.spent_before, first.user_spent_before) == (0.0, 0.0)
