@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 from mcp import Client
@@ -63,14 +63,18 @@ def structured(result: CallToolResult) -> dict[str, Any]:
 
 
 @asynccontextmanager
-async def loopback(app: Any) -> AsyncIterator[str]:
-    """Serve `app` over real HTTP on 127.0.0.1 (an ephemeral port) for the duration; yields its base URL."""
+async def loopback(app: Any, *, lifespan: Literal["on", "off"] = "off") -> AsyncIterator[str]:
+    """Serve `app` over real HTTP on 127.0.0.1 (an ephemeral port) for the duration; yields its base URL.
+    `lifespan="on"` runs the app's lifespan, which an MCP app needs (its sessions)."""
     import threading
 
     import anyio
     import uvicorn
 
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off"))
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=0, log_level="warning", lifespan=lifespan, timeout_graceful_shutdown=5
+    )
+    server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     while not server.started:  # noqa: ASYNC110 (uvicorn exposes only a flag, set from its own thread)

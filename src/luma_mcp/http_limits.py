@@ -13,7 +13,6 @@ before a byte of its body is read.
 from __future__ import annotations
 
 import asyncio
-import json
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -142,11 +141,7 @@ class BodyDeadline:
 
 
 async def _request_timeout(send: Send) -> None:
-    body = json.dumps({"error": "request_timeout", "detail": "the request body stalled; send it at once"}).encode()
-    headers = [
-        (b"content-type", b"application/json"),
-        (b"content-length", str(len(body)).encode()),
-        (b"connection", b"close"),
-    ]
-    await send({"type": "http.response.start", "status": 408, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
+    from .http_transport import send_json
+
+    detail = {"error": "request_timeout", "detail": "the request body stalled; send it at once"}
+    await send_json(send, 408, detail, [(b"connection", b"close")])

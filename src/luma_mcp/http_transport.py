@@ -149,13 +149,15 @@ async def _unauthorized(scope: Scope, send: Send) -> None:
     if scope["type"] == "websocket":
         await send({"type": "websocket.close", "code": 1008})
         return
-    body = json.dumps({"error": "unauthorized", "detail": "missing or wrong bearer token"}).encode()
-    headers = [
-        (b"content-type", b"application/json"),
-        (b"content-length", str(len(body)).encode()),
-        (b"www-authenticate", b"Bearer"),
-    ]
-    await send({"type": "http.response.start", "status": 401, "headers": headers})
+    detail = {"error": "unauthorized", "detail": "missing or wrong bearer token"}
+    await send_json(send, 401, detail, [(b"www-authenticate", b"Bearer")])
+
+
+async def send_json(send: Send, status: int, payload: dict[str, str], headers: list[tuple[bytes, bytes]]) -> None:
+    """A whole JSON response, for the answers our own middleware gives before (or instead of) the app."""
+    body = json.dumps(payload).encode()
+    start = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()), *headers]
+    await send({"type": "http.response.start", "status": status, "headers": start})
     await send({"type": "http.response.body", "body": body})
 
 

@@ -7,16 +7,11 @@ import base64
 import hashlib
 import hmac
 import json
-import threading
 import time
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
-import anyio
-import anyio.to_thread
-import uvicorn
 from joserfc import jws
 from joserfc.jwk import ECKey, Key, KeySet, OKPKey, RSAKey
 from starlette.applications import Starlette
@@ -122,25 +117,3 @@ def compact(header: dict[str, Any], claims: dict[str, Any], sign: Callable[[byte
 
 def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-@asynccontextmanager
-async def served(app: Any, *, lifespan: Literal["on", "off"] = "off") -> AsyncIterator[str]:
-    """Serve `app` over real HTTP on 127.0.0.1 (an ephemeral port) from a thread; yields its base URL.
-
-    Unlike conftest's `loopback`, it can run the app's lifespan, which the MCP app needs (its sessions)."""
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=0, log_level="warning", lifespan=lifespan, timeout_graceful_shutdown=5
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        assert thread.is_alive(), "the server thread died while starting"
-        await anyio.sleep(0.02)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await anyio.to_thread.run_sync(thread.join, 10)

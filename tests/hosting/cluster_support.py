@@ -28,7 +28,9 @@ import httpx2
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
-from .auth_support import Idp, rsa_key, served
+from conftest import loopback
+
+from .auth_support import Idp, rsa_key
 
 REPO = Path(__file__).resolve().parents[2]
 HAPROXY_EXAMPLE = REPO / "deploy" / "haproxy.cfg"
@@ -233,7 +235,7 @@ async def cluster(
     haproxy = haproxy_binary()
     idp = Idp([rsa_key("hosting-1")])
     services: list[Service] = []
-    async with served(idp.app()) as issuer:
+    async with loopback(idp.app()) as issuer:
         idp.issuer = issuer
         try:
             emulator = await _start_emulator(folder, job_seconds, services)

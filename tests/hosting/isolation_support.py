@@ -17,13 +17,14 @@ import httpx2
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
+from conftest import loopback
 from luma_mcp.emulator.middleware import RecordedRequest
 from luma_mcp.http_transport import HttpOptions, uvicorn_config
 from luma_mcp.providers.sandbox import Sandbox
 from luma_mcp.server import build_server
 from luma_mcp.settings import Settings
 
-from .auth_support import AUDIENCE, Idp, rsa_key, served
+from .auth_support import AUDIENCE, Idp, rsa_key
 
 JOB_SECONDS = 0.3
 
@@ -74,7 +75,7 @@ def hosted_settings(tmp_path: Path, issuer: str, **changes: Any) -> Settings:
 async def hosted(tmp_path: Path, **changes: Any) -> AsyncIterator[Hosted]:
     """An IdP and a hosted server (sandbox, OAuth on) for the duration of the block."""
     idp = Idp([rsa_key("rsa-1")])
-    async with served(idp.app()) as issuer:
+    async with loopback(idp.app()) as issuer:
         idp.issuer = issuer
         sandbox = Sandbox(job_seconds=JOB_SECONDS)
         _ = sandbox.luma, sandbox.aimlapi, sandbox.hedra  # built here, not raced for by the server's thread

@@ -24,7 +24,7 @@ from mcp.server.auth.middleware.auth_context import auth_context_var
 from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
 from mcp.server.auth.provider import AccessToken
 
-from conftest import structured
+from conftest import loopback, structured
 from luma_mcp.auth import IssuerKeys, JwtVerifier, metadata_urls
 from luma_mcp.http_transport import ISSUER_ENV, TOKEN_ENV, HttpOptions, HttpTransportError, check_bind, http_app
 from luma_mcp.identity import current_user, user_folder_name
@@ -43,7 +43,6 @@ from .auth_support import (
     ec_key,
     ed_key,
     rsa_key,
-    served,
 )
 
 OAUTH_ENV = {"LUMA_MCP_AUTH_AUDIENCE": AUDIENCE}
@@ -52,7 +51,7 @@ OAUTH_ENV = {"LUMA_MCP_AUTH_AUDIENCE": AUDIENCE}
 @pytest.fixture
 async def idp() -> AsyncIterator[Idp]:
     provider = Idp([rsa_key("rsa-1"), ec_key("ec-1"), ed_key("ed-1")])
-    async with served(provider.app()) as url:
+    async with loopback(provider.app()) as url:
         provider.issuer = url
         yield provider
 
@@ -73,7 +72,7 @@ def oauth_settings(tmp_path: Path, idp: Idp, **changes: Any) -> Settings:
 @asynccontextmanager
 async def mcp_server(settings: Settings) -> AsyncIterator[str]:
     """The HTTP app as `serve_http` builds it, served on loopback; yields its MCP URL."""
-    async with served(http_app(build_server(settings), "127.0.0.1", 0, None), lifespan="on") as root:
+    async with loopback(http_app(build_server(settings), "127.0.0.1", 0, None), lifespan="on") as root:
         yield root + "/mcp"
 
 
@@ -236,7 +235,7 @@ async def test_refusals_are_logged_without_the_token(idp: Idp, caplog: pytest.Lo
 
 async def test_discovery_falls_back_to_openid_configuration() -> None:
     provider = Idp([rsa_key("rsa-1")], metadata_paths=(OIDC_PATH,))
-    async with served(provider.app()) as url:
+    async with loopback(provider.app()) as url:
         provider.issuer = url
         assert await verifier(provider).verify_token(provider.token()) is not None
     assert provider.requests == [OIDC_PATH, JWKS_PATH]
@@ -244,7 +243,7 @@ async def test_discovery_falls_back_to_openid_configuration() -> None:
 
 async def test_metadata_that_names_another_issuer_is_not_used(caplog: pytest.LogCaptureFixture) -> None:
     provider = Idp([rsa_key("rsa-1")], claimed_issuer="https://evil.example.com")
-    async with served(provider.app()) as url:
+    async with loopback(provider.app()) as url:
         provider.issuer = url
         with caplog.at_level(logging.WARNING, logger="luma_mcp.auth"):
             assert await verifier(provider).verify_token(provider.token()) is None
