@@ -30,9 +30,9 @@ import anyio
 import anyio.to_thread
 
 from .media.download import sweep_abandoned
-from .outputs import settle_abandoned, settle_leased
+from .outputs import settle_abandoned, settle_leased, settle_unknown
 from .runtime import Runtime
-from .store import SUBMITTING, Record, Store
+from .store import SUBMITTING, UNKNOWN, Record, Store
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +44,7 @@ WORK_LEASE_SECONDS = 30.0
 WORK_RENEW_SECONDS = 10.0
 BATCH = 10
 ABANDONED_SCAN = 100
+RECONCILE_LEASE = "reconcile-unknown"
 
 
 def holder_name() -> str:
@@ -73,6 +74,13 @@ async def settle_round(
     # age, whoever's it is (marking it twice, from two replicas, writes the same thing).
     await settle_abandoned(runtime, await runtime.store.list(ABANDONED_SCAN, state=SUBMITTING, owner=None))
     if runtime.settings.configuration_error() is None:
+        # Unknown outcomes are asked about by request id (the AI/ML API, Hedra), by one replica at a time.
+        if await runtime.store.claim(RECONCILE_LEASE, holder, lease_seconds):
+            try:
+                unknown = await runtime.store.list(ABANDONED_SCAN, state=UNKNOWN, owner=None)
+                await settle_unknown(runtime, unknown)
+            finally:
+                await runtime.store.release_claim(RECONCILE_LEASE, holder)
         records = await runtime.store.claim_unsettled(holder, limit, lease_seconds)
     else:
         records = []  # a malformed key or URL: nothing may be sent

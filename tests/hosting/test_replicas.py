@@ -144,3 +144,28 @@ async def test_a_restart_saves_every_owners_unfinished_jobs(
     await recover(restarted)
     assert Path((await settled(restarted.store, alice_id, ALICE))[0]).parent == output_folder(settings, ALICE)
     assert Path((await settled(restarted.store, bob_id, BOB))[0]).parent == output_folder(settings, BOB)
+
+
+async def test_an_unknown_create_is_reconciled_by_a_replica_for_its_owner(
+    stores: Stores, settings: Settings
+) -> None:
+    """A create whose answer was lost (its job does exist at the AI/ML API): a replica's round finds it by
+    its request id in the usage logs and puts the real id on the owner's row."""
+    from luma_mcp.providers.aimlapi.emulator import AimlEmulator
+
+    aiml = AimlEmulator()
+    [runtime] = await replicas(stores, settings, Sandbox(aimlapi=aiml), 1)
+    provider = runtime.provider("aimlapi")
+    body = {"model": "luma/ray-2", "prompt": "a paper boat on a canal", "duration": 5}
+    request_id = provider.trace_id(body)
+    local = await runtime.store.begin_submission(
+        Submission("aimlapi", "video", "ray-2", body, 0.5, request_id=request_id), owner=BOB
+    )
+    await provider.create(body, request_id=request_id)  # it reached the API; its answer never came back
+    await runtime.store.mark_unknown(local, "the connection dropped after sending", owner=BOB)
+    aiml.advance(120)  # the job is done, and the usage logs (30 s behind) show it
+    await settle_round(runtime, holder_name())
+    [row] = await runtime.store.list(10, owner=BOB)
+    [job] = aiml.store.jobs.values()
+    assert row.id == f"aimlapi:{job.id}" and row.state != "unknown", row
+    assert len(aiml.generation_posts()) == 1  # found, never re-sent
