@@ -274,16 +274,18 @@ def _emulate(args: argparse.Namespace) -> int:
         sys.exit(f"luma-mcp emulator: cannot listen on {args.emulator_host}:{args.emulator_port}: {exc.strerror}")
     host, port = sock.getsockname()[:2]
     root = f"http://{f'[{host}]' if ':' in host else host}:{port}"
-    print(
-        f"luma-mcp emulator: listening on {root} (Ctrl-C stops it)\n"
-        f"  LUMA_BASE_URL={root}/v1  (any key starting luma-api-)\n"
-        f"  AIMLAPI_BASE_URL={root}{AIMLAPI_PREFIX}  (any key)\n"
-        f"  HEDRA_BASE_URL={root}{HEDRA_PREFIX}/web-app/public  (any key)",
-        flush=True,
-    )
+    def announce() -> None:
+        print(
+            f"luma-mcp emulator: listening on {root} (Ctrl-C stops it)\n"
+            f"  LUMA_BASE_URL={root}/v1  (any key starting luma-api-)\n"
+            f"  AIMLAPI_BASE_URL={root}{AIMLAPI_PREFIX}  (any key)\n"
+            f"  HEDRA_BASE_URL={root}{HEDRA_PREFIX}/web-app/public  (any key)",
+            flush=True,
+        )
+
     sandbox = Sandbox(job_seconds=args.job_seconds)
     # uvicorn shuts down on Ctrl-C, then raises it again as KeyboardInterrupt: main() turns that into 130.
-    make_server(sandbox.app, args.emulator_host, port).run(sockets=[sock])
+    make_server(sandbox.app, args.emulator_host, port, on_started=announce).run(sockets=[sock])
     return 0
 
 

@@ -3,17 +3,35 @@ and its middleware, and serving an emulator app over HTTP. Each provider's emula
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    import socket
+
     import uvicorn
 
 __all__ = ["make_server"]
 
 
-def make_server(app: Any, host: str = "127.0.0.1", port: int = 8089, *, log_level: str = "warning") -> uvicorn.Server:
-    """A uvicorn server for an emulator's ASGI `app`, not yet started (`.run()` blocks; `.should_exit` stops it)."""
+def make_server(
+    app: Any,
+    host: str = "127.0.0.1",
+    port: int = 8089,
+    *,
+    log_level: str = "warning",
+    on_started: Callable[[], None] | None = None,
+) -> uvicorn.Server:
+    """A uvicorn server for an emulator's ASGI `app`, not yet started (`.run()` blocks; `.should_exit` stops it).
+    `on_started` runs once it listens with its signal handlers in place: an announcement made earlier
+    could be answered with a Ctrl-C that arrives before uvicorn can handle it."""
     import uvicorn
 
+    class Server(uvicorn.Server):
+        async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+            await super().startup(sockets)
+            if on_started is not None and not self.should_exit:
+                on_started()
+
     config = uvicorn.Config(app, host=host, port=port, log_level=log_level, lifespan="off", interface="asgi3")
-    return uvicorn.Server(config)
+    return Server(config)
