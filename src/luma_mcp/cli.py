@@ -284,9 +284,11 @@ def _emulate(args: argparse.Namespace) -> int:
         )
 
     sandbox = Sandbox(job_seconds=args.job_seconds)
-    # uvicorn shuts down on Ctrl-C, then raises it again as KeyboardInterrupt: main() turns that into 130.
-    make_server(sandbox.app, args.emulator_host, port, on_started=announce).run(sockets=[sock])
-    return 0
+    server = make_server(sandbox.app, args.emulator_host, port, on_started=announce)
+    # uvicorn shuts down on Ctrl-C and raises it again, which asyncio.run may or may not turn into a
+    # KeyboardInterrupt (main() answers that with 130) depending on timing: the exit status cannot hang on it.
+    server.run(sockets=[sock])
+    return INTERRUPTED if getattr(server, "interrupted", False) else 0
 
 
 def _secrets(settings: Settings, http_token: str | None) -> list[str]:

@@ -3,11 +3,13 @@ and its middleware, and serving an emulator app over HTTP. Each provider's emula
 
 from __future__ import annotations
 
+import signal
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import socket
+    from types import FrameType
 
     import uvicorn
 
@@ -28,6 +30,12 @@ def make_server(
     import uvicorn
 
     class Server(uvicorn.Server):
+        interrupted = False  # Ctrl-C ended it (uvicorn's own re-raise of it may be lost inside asyncio.run)
+
+        def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+            self.interrupted = self.interrupted or sig == signal.SIGINT
+            super().handle_exit(sig, frame)
+
         async def startup(self, sockets: list[socket.socket] | None = None) -> None:
             await super().startup(sockets)
             if on_started is not None and not self.should_exit:
