@@ -131,7 +131,7 @@ class History:
         await anyio.to_thread.run_sync(close_now)
 
     def _migrate(self, db: sqlite3.Connection) -> None:
-        db.execute("PRAGMA journal_mode=WAL")
+        _use_wal(db)
         # The version is read under the write lock, and each script runs in that one transaction with its
         # version: two processes starting together cannot both apply a migration, nor leave half of one.
         db.execute("BEGIN IMMEDIATE")
@@ -333,6 +333,20 @@ class History:
             return [_record(row) for row in rows]
 
         return await self._run(work)
+
+
+def _use_wal(db: sqlite3.Connection, within: float = 10.0) -> None:
+    """WAL mode, which the file keeps once set. Switching needs the file to itself, and SQLite answers
+    "locked" at once rather than waiting when another process is opening it too: try again until `within`."""
+    deadline = time.monotonic() + within
+    while True:
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
 
 
 def _statements(script: str) -> Iterator[str]:
