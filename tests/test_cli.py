@@ -86,7 +86,12 @@ def interrupt(process: subprocess.Popen[bytes]) -> tuple[float, str, str]:
     """Ctrl-C: (seconds until it exited, what it wrote after on stdout, on stderr)."""
     start = time.monotonic()
     process.send_signal(signal.SIGINT)
-    out, err = process.communicate(timeout=10)
+    try:
+        out, err = process.communicate(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()  # a failed test must not leave the server behind
+        process.communicate()
+        raise
     return time.monotonic() - start, out.decode(errors="replace"), err.decode(errors="replace")
 
 
