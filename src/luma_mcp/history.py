@@ -27,6 +27,7 @@ from .store import (
     Record,
     Reservation,
     Submission,
+    list_filter,
     now_text,
     over_budget,
     spend_day,
@@ -276,7 +277,7 @@ class History:
         *,
         owner: str | None = "",
     ) -> list[Record]:
-        clauses, params = _filters(owner, gen_type, state, provider)
+        clauses, params = list_filter("?", owner, gen_type, state, provider)
         query = f"SELECT * FROM generations {clauses} ORDER BY created_at DESC, rowid DESC LIMIT ?"
         rows = await self._run(lambda db: db.execute(query, (*params, limit)).fetchall())
         return [_record(row) for row in rows]
@@ -364,17 +365,6 @@ def _sum_of_day(db: sqlite3.Connection, day: str, owner: str | None = None) -> f
     mine, params = ("", (day,)) if owner is None else (" AND owner = ?", (day, owner))
     query = f"SELECT COALESCE(SUM(amount_usd), 0) FROM spend WHERE day = ?{mine}"
     return float(db.execute(query, params).fetchone()[0])
-
-
-def _filters(
-    owner: str | None, gen_type: str | None, state: str | None, provider: str | None
-) -> tuple[str, tuple[str, ...]]:
-    pairs = (("owner", owner), ("type", gen_type), ("state", state), ("provider", provider))
-    # owner None: every owner's rows (recovery's view); "" is the single local user, a value like any other.
-    conditions = [(column, value) for column, value in pairs if value or (column == "owner" and value is not None)]
-    if not conditions:
-        return "", ()
-    return "WHERE " + " AND ".join(f"{column} = ?" for column, _ in conditions), tuple(v for _, v in conditions)
 
 
 def _record(row: sqlite3.Row) -> Record:

@@ -38,6 +38,7 @@ from .store import (
     Reservation,
     StoreUnavailable,
     Submission,
+    list_filter,
     now_text,
     over_budget,
     redacted_url,
@@ -305,13 +306,9 @@ class PostgresStore:
         *,
         owner: str | None = "",
     ) -> list[Record]:
-        pairs = (("owner", owner), ("type", gen_type), ("state", state), ("provider", provider))
-        # owner None: every owner's rows (recovery's view); "" is the single local user.
-        conditions = [(column, value) for column, value in pairs if value or (column == "owner" and value is not None)]
-        where = ("WHERE " + " AND ".join(f"{column} = %s" for column, _ in conditions)) if conditions else ""
+        where, params = list_filter("%s", owner, gen_type, state, provider)
         rows = await self._rows(
-            f"SELECT * FROM generations {where} ORDER BY created_at DESC, seq DESC LIMIT %s",
-            [*(value for _, value in conditions), limit],
+            f"SELECT * FROM generations {where} ORDER BY created_at DESC, seq DESC LIMIT %s", [*params, limit]
         )
         return [_record(row) for row in rows]
 

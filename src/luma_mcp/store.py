@@ -93,6 +93,19 @@ def spend_day() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%d")
 
 
+def list_filter(
+    placeholder: str, owner: str | None, gen_type: str | None, state: str | None, provider: str | None
+) -> tuple[str, tuple[str, ...]]:
+    """The WHERE clause (with the driver's `placeholder`) and its values for `Store.list`'s filters. owner
+    None: every owner's rows (recovery's view); "" is the single local user, a value like any other."""
+    pairs = (("owner", owner), ("type", gen_type), ("state", state), ("provider", provider))
+    conditions = [(column, value) for column, value in pairs if value or (column == "owner" and value is not None)]
+    if not conditions:
+        return "", ()
+    where = " AND ".join(f"{column} = {placeholder}" for column, _ in conditions)
+    return f"WHERE {where}", tuple(value for _, value in conditions if value is not None)
+
+
 def over_budget(spent: float, amount: float, budget: float | None) -> bool:
     # Rounded: sums of float prices (0.1 + 0.2) must not refuse a request that fits to the cent.
     return budget is not None and round(spent + amount, 6) > round(budget, 6)
